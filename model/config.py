@@ -1,0 +1,203 @@
+"""Typed settings (``settings.toml``), defaults in one place, scenario overrides.
+
+Every key of MODEL.md §1 is a field here with its unit, default and meaning. Two
+extensions are documented in ``docs/data-format.md``: ``[network] exclude_media`` and the
+``[solver]`` table. Unknown keys are errors (a typo must not silently keep a default).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from model.errors import InputError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Demand(_Section):
+    gpu_racks: int = Field(0, ge=0, description="GPU racks to place in total")
+    rack_kw: float = Field(132.0, gt=0, description="IT power of one GPU rack, kW")
+    rack_capex_usd: float = Field(
+        0.0, ge=0, description="capex of one rack, USD (reported, not in annual_cost_usd)"
+    )
+    storage_pb: float = Field(0.0, ge=0, description="usable storage to place, PB")
+    storage_kw_per_pb: float = Field(0.0, ge=0, description="IT power per stored PB, kW/PB")
+    storage_copies: int = Field(1, ge=1, description="copies of every PB, each in its own zone")
+    storage_gbps_per_rack: float = Field(
+        0.0, ge=0, description="GPU-rack-to-storage bandwidth, Gbps each direction"
+    )
+    storage_gbps_per_pb: float | None = Field(
+        None, gt=0, description="throughput one stored PB can serve, Gbps"
+    )
+    storage_latency_ms: float | None = Field(
+        None, gt=0, description="max one-way latency GPU site → storage site, ms (empty: none)"
+    )
+    sync_gbps: float = Field(
+        0.0, ge=0, description="scale-across bandwidth per GPU site pair, each direction, Gbps"
+    )
+    sync_latency_ms: float | None = Field(
+        None, gt=0, description="max one-way latency between GPU sites, ms (empty: none)"
+    )
+    max_gpu_sites: int | None = Field(None, ge=1, description="most GPU sites (empty: no limit)")
+    min_racks_per_gpu_site: int = Field(1, ge=1, description="fewest racks at a GPU site")
+
+
+class Resilience(_Section):
+    link_protection: Literal["none", "diverse"] = Field(
+        "none", description="'diverse': storage and sync traffic survive any single failure"
+    )
+    protected_share: float = Field(
+        1.0, ge=0, le=1, description="share of a protected demand surviving any single failure"
+    )
+    zone_survival_share: float = Field(
+        0.0, ge=0, le=1, description="share of GPU racks left after losing any one zone (0: off)"
+    )
+    min_routers_per_site: int = Field(1, ge=0, description="routers at every site with a lit route")
+
+
+class Lifetimes(_Section):
+    site: float = Field(20.0, gt=0, description="years: sites, facility build, route lighting")
+    cooling: float = Field(15.0, gt=0, description="years: cooling plant")
+    router: float = Field(5.0, gt=0, description="years: routers")
+    optics: float = Field(5.0, gt=0, description="years: link optics")
+
+
+class Economics(_Section):
+    discount_rate: float = Field(0.08, ge=0, lt=1, description="real discount rate per year")
+    lifetime_years: Lifetimes = Field(default_factory=Lifetimes)
+    power_weight_usd_per_mw_year: float = Field(
+        0.0, ge=0, description="extra objective weight on facility MW, USD/MW/year"
+    )
+    carbon_usd_per_t: float = Field(0.0, ge=0, description="carbon price, USD/t CO2 (0: off)")
+
+    def crf(self, asset_class: str) -> float:
+        """Capital recovery factor i(1+i)^n/((1+i)^n−1); 1/n when i = 0."""
+        n = getattr(self.lifetime_years, asset_class)
+        i = self.discount_rate
+        if i == 0:
+            return 1.0 / n
+        growth = (1.0 + i) ** n
+        return i * growth / (growth - 1.0)
+
+
+class Network(_Section):
+    route_factor: float = Field(1.25, ge=1, description="fibre km per great-circle km")
+    candidate_k: int = Field(4, ge=1, description="nearest neighbours per site in generated routes")
+    max_route_km: float = Field(1500.0, gt=0, description="longest generated route, km")
+    paths_per_pair: int = Field(4, ge=1, description="candidate paths per commodity")
+    hop_latency_us: float = Field(5.0, ge=0, description="router traversal per intermediate site")
+    latency_us_per_km: dict[str, float] = Field(
+        default_factory=lambda: {"smf": 4.9, "hcf": 3.46},
+        description="propagation latency per medium, µs/km",
+    )
+    transit_pue: float = Field(1.5, gt=0, description="facility overhead factor at transit nodes")
+    capacity_sharing: Literal["duplex", "shared"] = Field(
+        "duplex", description="'duplex': full capacity each direction; 'shared': both together"
+    )
+    exclude_media: tuple[str, ...] = Field(
+        (), description="media whose routes may not be used (extension, e.g. ['hcf'])"
+    )
+
+    @field_validator("latency_us_per_km")
+    @classmethod
+    def _positive_latency(cls, value: dict[str, float]) -> dict[str, float]:
+        for medium, us in value.items():
+            if not math.isfinite(us) or us < 0:
+                raise ValueError(f"medium {medium!r}: {us} is not a latency ≥ 0 µs/km")
+        return value
+
+    @field_validator("exclude_media", mode="before")
+    @classmethod
+    def _split_media(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(m.strip() for m in value.split(";") if m.strip())
+        return value
+
+
+class SolverSettings(_Section):
+    """Extension: solver limits; ``solve.py`` flags override them."""
+
+    time_limit_s: float = Field(300.0, gt=0, description="wall-clock limit of one solve, s")
+    mip_gap: float = Field(1e-4, ge=0, description="relative MIP gap at which to stop")
+    threads: int = Field(1, ge=1, description="solver threads (1 is fully deterministic)")
+    seed: int = Field(0, ge=0, description="solver random seed")
+
+
+class Settings(_Section):
+    demand: Demand = Field(default_factory=Demand)
+    resilience: Resilience = Field(default_factory=Resilience)
+    economics: Economics = Field(default_factory=Economics)
+    network: Network = Field(default_factory=Network)
+    solver: SolverSettings = Field(default_factory=SolverSettings)
+    sndlib: dict[str, Any] = Field(
+        default_factory=dict, description="metadata of an imported SNDlib instance"
+    )
+
+
+def _error_lines(source: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        where = f"[{loc[0]}] " + ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc)
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f": value {value!r}"
+        lines.append(f"{source} {where}{shown}: {err['msg']}")
+    return lines
+
+
+def parse_settings(raw: dict[str, Any], source: str = "settings.toml") -> Settings:
+    """Validate a settings mapping; every problem becomes one line of an InputError."""
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(f"{source} is invalid", _error_lines(source, exc)) from None
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """Read ``settings.toml`` as a plain mapping (validated by :func:`parse_settings`)."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path.name} is not valid TOML: {exc}") from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``raw`` with dotted keys (``demand.gpu_racks``) replaced."""
+    out = _deep_copy(raw)
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise KeyError(dotted)
+        node[parts[-1]] = value
+    return out
+
+
+def _deep_copy(raw: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in raw.items()}
+
+
+def settings_keys() -> set[str]:
+    """Every dotted key a scenario may override (dictionary-valued keys take a sub-key)."""
+    keys: set[str] = set()
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            else:
+                keys.add(f"{prefix}{name}")
+
+    walk(Settings, "")
+    return keys

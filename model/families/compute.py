@@ -1,0 +1,85 @@
+"""Sites and compute: opening, GPU racks per cooling method, GPU sites, zone survival,
+storage placement with copies in distinct zones (MODEL.md §4.1–4.3, §4.9)."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from model.index import ModelIndex
+from model.load import Dataset
+
+
+def add_sites(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """open_s ∈ {0,1}, fixed to 1 where the site already exists."""
+    m.SITES = pyo.Set(initialize=ix.sites, ordered=True)
+    m.open = pyo.Var(m.SITES, domain=pyo.Binary)
+    for s in ix.sites:
+        if ds.sites.at[s, "existing"]:
+            m.open[s].fix(1)
+
+
+def add_compute(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """Σ racks = gpu_racks [racks]; min_racks·gpu_s ≤ Σ_k racks_{s,k} ≤ max_racks_s·gpu_s;
+    racks_{s,k} ≤ max_racks_s·cool_{s,k} (racks cooled by the site's method, only methods
+    with max_rack_kw ≥ rack_kw); gpu_s ≤ open_s; Σ gpu_s ≤ max_gpu_sites."""
+    dem = ds.settings.demand
+    m.GPU_SITES = pyo.Set(initialize=ix.gpu_sites, ordered=True)
+    m.RACK_COOLING = pyo.Set(initialize=ix.rack_methods, ordered=True)
+    m.gpu = pyo.Var(m.GPU_SITES, domain=pyo.Binary)
+    m.racks = pyo.Var(m.GPU_SITES, m.RACK_COOLING, domain=pyo.NonNegativeIntegers,
+                      bounds=lambda _, s, k: (0, ix.max_racks[s]))
+    if dem.gpu_racks == 0:
+        return
+    m.compute_total = pyo.Constraint(
+        expr=sum(m.racks[s, k] for s in m.GPU_SITES for k in m.RACK_COOLING) == dem.gpu_racks)
+
+    def site_racks(s: str) -> pyo.Expression:
+        return sum(m.racks[s, k] for k in m.RACK_COOLING)
+
+    m.compute_min_racks = pyo.Constraint(
+        m.GPU_SITES, rule=lambda _, s: site_racks(s) >= dem.min_racks_per_gpu_site * m.gpu[s])
+    m.compute_max_racks = pyo.Constraint(
+        m.GPU_SITES, rule=lambda _, s: site_racks(s) <= ix.max_racks[s] * m.gpu[s])
+    m.compute_gpu_open = pyo.Constraint(m.GPU_SITES, rule=lambda _, s: m.gpu[s] <= m.open[s])
+    m.compute_rack_cooling = pyo.Constraint(
+        m.GPU_SITES, m.RACK_COOLING,
+        rule=lambda _, s, k: m.racks[s, k] <= ix.max_racks[s] * m.cool[s, k])
+    if dem.max_gpu_sites is not None and dem.max_gpu_sites < len(ix.gpu_sites):
+        m.compute_max_sites = pyo.Constraint(
+            expr=sum(m.gpu[s] for s in m.GPU_SITES) <= dem.max_gpu_sites)
+
+
+def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """For every zone z: Σ_{s ∉ z} racks_s ≥ zone_survival_share × gpu_racks [racks]."""
+    share = ds.settings.resilience.zone_survival_share
+    if share <= 0 or not ix.gpu_sites:
+        return
+    need = share * ds.settings.demand.gpu_racks
+    zones = sorted(z for z, members in ix.zones.items() if set(members) & set(ix.gpu_sites))
+    m.ZONES = pyo.Set(initialize=zones, ordered=True)
+    m.compute_zone_survival = pyo.Constraint(
+        m.ZONES,
+        rule=lambda _, z: sum(m.racks[s, k] for s in m.GPU_SITES if s not in ix.zones[z]
+                              for k in m.RACK_COOLING) >= need)
+
+
+def add_storage(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """Σ stor_s = storage_pb × storage_copies [PB]; with more than one copy each zone holds
+    at most storage_pb; stor_s ≤ ub_s × open_s."""
+    dem = ds.settings.demand
+    m.STORAGE_SITES = pyo.Set(initialize=ix.storage_sites, ordered=True)
+    m.stor = pyo.Var(m.STORAGE_SITES, domain=pyo.NonNegativeReals,
+                     bounds=lambda _, s: (0, ix.storage_ub[s]))
+    if dem.storage_pb <= 0:
+        return
+    m.storage_total = pyo.Constraint(
+        expr=sum(m.stor[s] for s in m.STORAGE_SITES) == dem.storage_pb * dem.storage_copies)
+    m.storage_open = pyo.Constraint(
+        m.STORAGE_SITES, rule=lambda _, s: m.stor[s] <= ix.storage_ub[s] * m.open[s])
+    if dem.storage_copies > 1:
+        zones = sorted(z for z, members in ix.zones.items() if set(members) & set(ix.storage_sites))
+        m.STORAGE_ZONES = pyo.Set(initialize=zones, ordered=True)
+        m.storage_zone_copy = pyo.Constraint(
+            m.STORAGE_ZONES,
+            rule=lambda _, z: sum(m.stor[s] for s in m.STORAGE_SITES if s in ix.zones[z])
+            <= dem.storage_pb)

@@ -1,0 +1,68 @@
+"""Cooling and power: one cooling method per open site, IT load, PUE linearisation, facility
+power caps, transit nodes (MODEL.md §4.8)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from model.index import ModelIndex
+from model.load import Dataset
+
+
+def add_cooling(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """Σ_k cool_{s,k} = open_s at every site but transit nodes."""
+    m.COOLED = pyo.Set(initialize=ix.cooled, ordered=True)
+    m.COOLING = pyo.Set(initialize=ix.methods, ordered=True)
+    m.cool = pyo.Var(m.COOLED, m.COOLING, domain=pyo.Binary)
+    m.cooling_choice = pyo.Constraint(
+        m.COOLED, rule=lambda _, s: sum(m.cool[s, k] for k in m.COOLING) == m.open[s])
+
+
+def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """IT_s [kW] = rack_kw·racks_s + storage_kw_per_pb·stor_s + router kW + ½ optics W/1000;
+    Σ_k it_{s,k} = IT_s, it_{s,k} ≤ M_s·cool_{s,k};
+    facility_s = Σ_k (pue_k + pue_offset_s)·it_{s,k}, or (transit_pue + pue_offset_s)·IT_s at
+    transit nodes; facility_s ≤ 1000·max_power_mw_s·open_s; open_s ≥ lit_r at both ends."""
+    dem = ds.settings.demand
+    sites, cooling = ds.sites, ds.cooling
+    transit_pue = ds.settings.network.transit_pue
+
+    def it_load(_: pyo.ConcreteModel, s: str) -> pyo.Expression:
+        kw = 0.0
+        if s in ix.max_racks:
+            kw += dem.rack_kw * sum(m.racks[s, k] for k in m.RACK_COOLING)
+        if s in ix.storage_ub and dem.storage_kw_per_pb:
+            kw += dem.storage_kw_per_pb * m.stor[s]
+        if s in ix.site_routes:
+            kw += sum(ds.routers.at[r, "power_kw"] * m.routers[s, r] for r in m.ROUTER_MODELS)
+            kw += sum(ix.option[o]["power_w"] / 2000.0 * m.units[o]
+                      for o in ix.options if o[0] in ix.site_routes[s])
+        return kw
+
+    m.it_load = pyo.Expression(m.SITES, rule=it_load)
+    m.it = pyo.Var(m.COOLED, m.COOLING, domain=pyo.NonNegativeReals,
+                   bounds=lambda _, s, k: (0, ix.it_ub[s]))
+    m.power_it_split = pyo.Constraint(
+        m.COOLED, rule=lambda _, s: sum(m.it[s, k] for k in m.COOLING) == m.it_load[s])
+    m.power_it_cooling = pyo.Constraint(
+        m.COOLED, m.COOLING, rule=lambda _, s, k: m.it[s, k] <= ix.it_ub[s] * m.cool[s, k])
+
+    def facility(_: pyo.ConcreteModel, s: str) -> pyo.Expression:
+        off = sites.at[s, "pue_offset"]
+        if s in ix.transit:
+            return (transit_pue + off) * m.it_load[s]
+        return sum((cooling.at[k, "pue"] + off) * m.it[s, k] for k in m.COOLING)
+
+    m.facility = pyo.Expression(m.SITES, rule=facility)
+
+    capped = [s for s in ix.sites if not pd.isna(sites.at[s, "max_power_mw"])]
+    m.POWER_CAPPED = pyo.Set(initialize=capped, ordered=True)
+    m.power_site_cap = pyo.Constraint(
+        m.POWER_CAPPED,
+        rule=lambda _, s: m.facility[s] <= 1000.0 * sites.at[s, "max_power_mw"] * m.open[s])
+    ends = sorted({(r, s) for r in ix.routes for s in (ds.routes.at[r, "a"], ds.routes.at[r, "b"])
+                   if ix.route_units_ub.get(r, 0) > 0})
+    m.ROUTE_ENDS = pyo.Set(initialize=ends, dimen=2, ordered=True)
+    m.power_route_open = pyo.Constraint(
+        m.ROUTE_ENDS, rule=lambda _, r, s: m.open[s] >= m.lit[r])

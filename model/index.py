@@ -1,0 +1,186 @@
+"""Index sets, coefficients and valid upper bounds for the model, computed once.
+
+Every bound here is implied by the data (no solution is cut off): rack counts by
+``max_racks``, ``gpu_racks`` and the power cap; link units by the most traffic that can
+reach a route; routers by the most ports and capacity their routes can need.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from model.load import Dataset
+from model.network import NetworkPlan
+
+INF = math.inf
+
+
+def _floor(x: float) -> int:
+    return int(math.floor(x + 1e-9))
+
+
+@dataclass
+class ModelIndex:
+    """Sets (sorted, so the model is built the same way every time) and coefficients."""
+
+    sites: list[str]
+    gpu_sites: list[str]
+    storage_sites: list[str]
+    transit: list[str]
+    cooled: list[str]
+    methods: list[str]
+    rack_methods: list[str]  # methods that take rack_kw
+    zones: dict[str, list[str]]  # zone → sites
+    routes: list[str]  # usable routes
+    options: list[tuple[str, str]]  # (route, type)
+    option: dict[tuple[str, str], dict]  # coefficients per option
+    models: list[str]  # router models
+    router_sites: list[str]  # sites that terminate a usable route with options
+    site_routes: dict[str, list[str]]  # site → usable routes ending there
+    max_racks: dict[str, int]
+    storage_ub: dict[str, float]
+    it_ub: dict[str, float]
+    units_ub: dict[tuple[str, str], int]
+    route_units_ub: dict[str, int]
+    routers_ub: dict[tuple[str, str], int]
+    commodity_ub: list[float]
+    paths: list[tuple[int, int]]  # (commodity index, path index)
+    loads: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
+    # (route, 'ab'|'ba'|'both') → paths crossing it that way ('both' with shared capacity)
+
+
+def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
+    s = ds.settings
+    dem = s.demand
+    sites_df = ds.sites
+    sites = sorted(sites_df.index)
+    gpu_sites = sorted(sites_df.index[sites_df["gpu"]]) if dem.gpu_racks > 0 else []
+    storage_sites = sorted(sites_df.index[sites_df["storage"]]) if dem.storage_pb > 0 else []
+    transit = sorted(sites_df.index[~sites_df["gpu"] & ~sites_df["storage"]])
+    cooled = [x for x in sites if x not in set(transit)]
+    methods = sorted(ds.cooling.index)
+    rack_methods = [k for k in methods if ds.cooling.at[k, "max_rack_kw"] >= dem.rack_kw]
+    zones: dict[str, list[str]] = defaultdict(list)
+    for x in sites:
+        zones[sites_df.at[x, "zone"]].append(x)
+
+    def min_pue(x: str) -> float:
+        off = sites_df.at[x, "pue_offset"]
+        if x in transit:
+            return s.network.transit_pue + off
+        return min(ds.cooling.at[k, "pue"] for k in methods) + off
+
+    def power_kw(x: str) -> float:
+        mw = sites_df.at[x, "max_power_mw"]
+        return INF if mw is None or pd.isna(mw) else 1000.0 * float(mw)
+
+    max_racks = {}
+    for x in gpu_sites:
+        cap = sites_df.at[x, "max_racks"]
+        bound = float(dem.gpu_racks) if cap is None or pd.isna(cap) else min(cap, dem.gpu_racks)
+        bound = min(bound, power_kw(x) / (dem.rack_kw * min_pue(x)))
+        max_racks[x] = _floor(bound)
+    storage_total = dem.storage_pb * dem.storage_copies
+    storage_ub = {}
+    for x in storage_sites:
+        ub = dem.storage_pb if dem.storage_copies > 1 else storage_total
+        if dem.storage_kw_per_pb > 0:
+            ub = min(ub, power_kw(x) / (dem.storage_kw_per_pb * min_pue(x)))
+        storage_ub[x] = ub
+
+    # Most traffic each commodity can carry: bounds link units and routers.
+    commodity_ub = []
+    for c in plan.commodities:
+        if c.kind == "demand":
+            commodity_ub.append(c.gbps or 0.0)
+        elif c.kind == "sync":
+            commodity_ub.append(dem.sync_gbps)
+        else:
+            st, g = c.pair
+            ub = dem.storage_gbps_per_rack * max_racks.get(g, 0)
+            if dem.storage_gbps_per_pb:
+                ub = min(ub, dem.storage_gbps_per_pb * storage_ub.get(st, 0.0))
+            commodity_ub.append(ub)
+
+    routes = list(plan.usable)
+    ra = ds.routes["a"].to_dict()
+    shared = s.network.capacity_sharing == "shared"
+    loads: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    route_traffic: dict[str, float] = defaultdict(float)
+    paths = []
+    for ci, c in enumerate(plan.commodities):
+        crossed: dict[str, int] = defaultdict(int)
+        for pi, p in enumerate(c.paths):
+            paths.append((ci, pi))
+            for hop, r in enumerate(p.routes):
+                way = "both" if shared else ("ab" if ra[r] == p.nodes[hop] else "ba")
+                loads[(r, way)].append((ci, pi))
+                crossed[r] += 1
+        # Unprotected traffic needs no more than its demand in total; protected traffic no
+        # more than its demand on each path (more never helps a survival row).
+        for r, n_paths in crossed.items():
+            route_traffic[r] += commodity_ub[ci] * (n_paths if c.protected else 1)
+
+    opts = plan.options
+    option: dict[tuple[str, str], dict] = {}
+    units_ub: dict[tuple[str, str], int] = {}
+    route_units_ub: dict[str, int] = {}
+    for o in opts.itertuples():
+        if o.route not in set(routes):
+            continue
+        key = (o.route, o.type)
+        option[key] = o._asdict()
+        need = max(0.0, route_traffic.get(o.route, 0.0) - ds.routes.at[o.route, "existing_gbps"])
+        ub = math.ceil(need / o.capacity_gbps - 1e-9)
+        rmax = ds.routes.at[o.route, "max_units"]
+        for cap in (o.max_units, rmax):
+            if cap is not None and not pd.isna(cap):
+                ub = min(ub, int(cap))
+        units_ub[key] = max(ub, 0)
+    for r in routes:
+        total = sum(u for (rr, _), u in units_ub.items() if rr == r)
+        rmax = ds.routes.at[r, "max_units"]
+        if rmax is not None and not pd.isna(rmax):
+            total = min(total, int(rmax))
+        route_units_ub[r] = total
+    options = sorted(k for k in option if units_ub[k] > 0)
+
+    site_routes: dict[str, list[str]] = defaultdict(list)
+    for r in routes:
+        if route_units_ub[r] > 0:
+            site_routes[ds.routes.at[r, "a"]].append(r)
+            site_routes[ds.routes.at[r, "b"]].append(r)
+    router_sites = sorted(site_routes)
+    models = sorted(ds.routers.index)
+    routers_ub = {}
+    min_routers = s.resilience.min_routers_per_site
+    for x in router_sites:
+        ports = sum(option[k]["ports"] * units_ub[k] for k in options if k[0] in site_routes[x])
+        gbps = sum(option[k]["capacity_gbps"] * units_ub[k]
+                   for k in options if k[0] in site_routes[x])
+        for m in models:
+            rm = ds.routers.loc[m]
+            routers_ub[(x, m)] = max(min_routers, math.ceil(ports / rm["ports"] - 1e-9),
+                                     math.ceil(gbps / rm["capacity_gbps"] - 1e-9))
+
+    it_ub = {}
+    for x in sites:
+        net_kw = sum(option[k]["power_w"] / 2000.0 * units_ub[k]
+                     for k in options if k[0] in site_routes.get(x, []))
+        net_kw += sum(ds.routers.at[m, "power_kw"] * routers_ub.get((x, m), 0) for m in models)
+        ub = dem.rack_kw * max_racks.get(x, 0) + dem.storage_kw_per_pb * storage_ub.get(x, 0.0)
+        ub += net_kw
+        it_ub[x] = min(ub, power_kw(x) / min_pue(x))
+
+    return ModelIndex(
+        sites=sites, gpu_sites=gpu_sites, storage_sites=storage_sites, transit=transit,
+        cooled=cooled, methods=methods, rack_methods=rack_methods, zones=dict(zones),
+        routes=routes, options=options, option=option, models=models,
+        router_sites=router_sites, site_routes=dict(site_routes), max_racks=max_racks,
+        storage_ub=storage_ub, it_ub=it_ub, units_ub=units_ub, route_units_ub=route_units_ub,
+        routers_ub=routers_ub, commodity_ub=commodity_ub, paths=paths, loads=dict(loads),
+    )

@@ -1,0 +1,362 @@
+"""Candidate routes, link options per route, commodities and their candidate paths (NetworkX).
+
+Path latency (MODEL.md §3), in µs: Σ km × latency_us_per_km(medium) + Σ dsp_latency_us of
+the slowest link type allowed on each route (0 on a route usable only through existing
+capacity) + hop_latency_us per intermediate site. Candidate paths of a commodity are the
+``paths_per_pair`` shortest simple paths by that latency that stay inside its bound; a
+protected commodity also gets, for every failure that all of those paths share, the
+shortest path avoiding it (when one exists inside the bound), so that the path set can
+protect whatever the route graph can protect.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from dataclasses import dataclass, field
+from itertools import islice
+
+import networkx as nx
+import pandas as pd
+
+from model.config import Network
+from model.load import Dataset
+
+log = logging.getLogger(__name__)
+
+EARTH_RADIUS_KM = 6371.0088
+EPS_MS = 1e-9
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def generate_routes(sites: pd.DataFrame, net: Network) -> pd.DataFrame:
+    """Candidate routes from coordinates: each site's ``candidate_k`` nearest neighbours
+    within ``max_route_km``, then the shortest extra routes that connect the graph and
+    remove its bridges (2-edge-connected) where the sites allow it."""
+    ids = sorted(sites.index)
+    km: dict[tuple[str, str], float] = {}
+    for a, b in itertools.combinations(ids, 2):
+        gc = haversine_km(sites.at[a, "lat"], sites.at[a, "lon"], sites.at[b, "lat"],
+                          sites.at[b, "lon"])
+        km[(a, b)] = round(gc * net.route_factor, 1)
+    allowed = sorted(((d, p) for p, d in km.items() if d <= net.max_route_km))
+    g = nx.Graph()
+    g.add_nodes_from(ids)
+    for s in ids:
+        near = sorted((d, p) for p, d in km.items() if s in p and d <= net.max_route_km)
+        for d, p in near[: net.candidate_k]:
+            g.add_edge(*p, km=d)
+    for d, (a, b) in allowed:  # connect components, shortest first (Kruskal)
+        if not nx.has_path(g, a, b):
+            g.add_edge(a, b, km=d)
+    changed = True
+    while changed:  # bypass each bridge with the shortest route across its cut
+        changed = False
+        for u, v in sorted(nx.bridges(g)):
+            h = g.copy()
+            h.remove_edge(u, v)
+            side = nx.node_connected_component(h, u)
+            for d, (a, b) in allowed:
+                if (a in side) != (b in side) and not g.has_edge(a, b) and {a, b} != {u, v}:
+                    g.add_edge(a, b, km=d)
+                    changed = True
+                    break
+            if changed:
+                break
+    rows = [
+        {"a": a, "b": b, "km": data["km"], "medium": "smf", "srlg": (), "build_capex_usd": 0.0,
+         "max_units": None, "existing_gbps": 0.0, "flow_usd_per_gbps_year": 0.0, "route": "",
+         "_row": 0}
+        for a, b, data in sorted(g.edges(data=True), key=lambda e: (min(e[0], e[1]),
+                                                                     max(e[0], e[1])))
+    ]
+    for row in rows:
+        row["a"], row["b"] = sorted((row["a"], row["b"]))
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else ["a", "b", "km", "route"])
+
+
+@dataclass(frozen=True)
+class Path:
+    """One candidate path: routes in order, the sites it visits, its latency."""
+
+    routes: tuple[str, ...]
+    nodes: tuple[str, ...]
+    latency_us: float
+
+    @property
+    def latency_ms(self) -> float:
+        return self.latency_us / 1000.0
+
+    def reversed(self) -> Path:
+        return Path(self.routes[::-1], self.nodes[::-1], self.latency_us)
+
+    def forward(self, i: int, routes: pd.DataFrame) -> bool:
+        """True when hop ``i`` traverses its route from ``a`` to ``b``."""
+        return routes.at[self.routes[i], "a"] == self.nodes[i]
+
+
+@dataclass(frozen=True)
+class Commodity:
+    """Traffic between two sites in one direction.
+
+    ``kind`` is ``storage`` (pair = (storage site, GPU site)), ``sync`` (pair = the two GPU
+    sites, sorted) or ``demand`` (``gbps`` fixed from demands.csv).
+    """
+
+    id: str
+    kind: str
+    src: str
+    dst: str
+    pair: tuple[str, str]
+    bound_ms: float | None
+    protected: bool
+    paths: tuple[Path, ...]
+    gbps: float | None = None
+
+
+@dataclass
+class NetworkPlan:
+    """Everything the model needs from the route graph."""
+
+    options: pd.DataFrame  # one row per (route, type) that may be placed
+    usable: list[str]  # routes that can carry traffic
+    route_latency_us: dict[str, float]
+    failures: dict[str, tuple[str, ...]]  # failure id → routes it cuts
+    commodities: list[Commodity]
+    storage_pairs: list[tuple[str, str]]  # (storage site, GPU site) with a path in bound
+    sync_pairs: list[tuple[str, str]]  # GPU site pairs with paths in bound both ways
+    sync_blocked: list[tuple[str, str, float | None]]  # pairs that cannot both host GPUs
+    storage_blocked: list[tuple[str, str, float | None]]
+    unusable_routes: list[str] = field(default_factory=list)
+    restrictions: list[str] = field(default_factory=list)
+    finder: PathFinder | None = None
+
+
+def link_options(ds: Dataset) -> pd.DataFrame:
+    """Link types that may be placed on each route: same medium, reach ≥ km, offered types
+    only (at offered prices) where the route has offers; excluded media get none."""
+    excluded = set(ds.settings.network.exclude_media)
+    offers = ds.offers.set_index(["route", "type"]) if not ds.offers.empty else None
+    offered_routes = set(ds.offers["route"]) if not ds.offers.empty else set()
+    rows = []
+    for r in ds.routes.sort_index().itertuples():
+        if r.medium in excluded:
+            continue
+        for t in ds.link_types.sort_index().itertuples():
+            if t.medium != r.medium or t.reach_km < r.km:
+                continue
+            capex, opex, max_units = t.capex_usd, t.opex_usd_per_year, None
+            if r.route in offered_routes:
+                if (r.route, t.type) not in offers.index:
+                    continue
+                o = offers.loc[(r.route, t.type)]
+                capex = capex if pd.isna(o["capex_usd"]) else float(o["capex_usd"])
+                opex = opex if pd.isna(o["opex_usd_per_year"]) else float(o["opex_usd_per_year"])
+                max_units = None if pd.isna(o["max_units"]) else int(o["max_units"])
+            deep = t.deep_buffer_over_km
+            rows.append({
+                "route": r.route, "type": t.type, "capacity_gbps": t.capacity_gbps,
+                "capex_usd": capex, "opex_usd_per_year": opex, "max_units": max_units,
+                "power_w": t.power_w, "ports": t.ports, "dsp_latency_us": t.dsp_latency_us,
+                "deep_buffer": deep is not None and not pd.isna(deep) and r.km > deep,
+            })
+    cols = ["route", "type", "capacity_gbps", "capex_usd", "opex_usd_per_year", "max_units",
+            "power_w", "ports", "dsp_latency_us", "deep_buffer"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def route_failures(routes: pd.DataFrame, usable: list[str]) -> dict[str, tuple[str, ...]]:
+    """Failure id → routes cut: ``srlg:<name>`` per shared-risk group, ``route:<id>`` for a
+    route with none."""
+    out: dict[str, list[str]] = {}
+    for rid in usable:
+        groups = routes.at[rid, "srlg"] or ()
+        if not groups:
+            out.setdefault(f"route:{rid}", []).append(rid)
+        for g in groups:
+            out.setdefault(f"srlg:{g}", []).append(rid)
+    return {f: tuple(sorted(rs)) for f, rs in sorted(out.items())}
+
+
+class PathFinder:
+    """k shortest simple paths over the route multigraph (each route a subdivision node)."""
+
+    def __init__(self, ds: Dataset, usable: list[str], route_latency_us: dict[str, float]):
+        self.routes = ds.routes
+        self.hop_us = ds.settings.network.hop_latency_us
+        self.g = nx.Graph()
+        self.g.add_nodes_from(ds.sites.index)
+        for rid in usable:
+            w = (route_latency_us[rid] + self.hop_us) / 2.0
+            a, b = self.routes.at[rid, "a"], self.routes.at[rid, "b"]
+            self.g.add_edge(a, ("route", rid), weight=w)
+            self.g.add_edge(("route", rid), b, weight=w)
+        self.route_latency_us = route_latency_us
+        self._cache: dict[tuple[str, str], list[Path]] = {}
+
+    def _to_path(self, nodes: list) -> Path:
+        sites = tuple(n for n in nodes if not isinstance(n, tuple))
+        routes = tuple(n[1] for n in nodes if isinstance(n, tuple))
+        lat = sum(self.route_latency_us[r] for r in routes) + self.hop_us * max(0, len(sites) - 2)
+        return Path(routes, sites, lat)
+
+    def shortest(self, src: str, dst: str, k: int) -> list[Path]:
+        """Up to k shortest simple paths src → dst, by latency."""
+        key = (src, dst) if src < dst else (dst, src)
+        cached = self._cache.get(key)
+        if cached is None or len(cached) < k:
+            try:
+                gen = nx.shortest_simple_paths(self.g, key[0], key[1], weight="weight")
+                cached = [self._to_path(p) for p in islice(gen, k)]
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                cached = []
+            self._cache[key] = cached
+        paths = cached[:k]
+        return paths if key[0] == src else [p.reversed() for p in paths]
+
+    def avoiding(self, src: str, dst: str, cut: tuple[str, ...]) -> Path | None:
+        """Shortest path src → dst that uses none of the routes in ``cut``."""
+        h = self.g.copy()
+        h.remove_nodes_from(("route", r) for r in cut)
+        try:
+            return self._to_path(nx.dijkstra_path(h, src, dst, weight="weight"))
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            return None
+
+    def best_latency_ms(self, src: str, dst: str) -> float | None:
+        """Lowest achievable latency src → dst, or None when no path exists."""
+        paths = self.shortest(src, dst, 1)
+        return paths[0].latency_ms if paths else None
+
+
+def _within(paths: list[Path], bound_ms: float | None) -> list[Path]:
+    if bound_ms is None:
+        return list(paths)
+    return [p for p in paths if p.latency_ms <= bound_ms + EPS_MS]
+
+
+def _protect(
+    finder: PathFinder, paths: list[Path], bound_ms: float | None,
+    failures: dict[str, tuple[str, ...]], route_fail: dict[str, set[str]],
+) -> list[Path]:
+    """Add, for each failure shared by every path, the shortest path avoiding it."""
+    if not paths:
+        return paths
+    src, dst = paths[0].nodes[0], paths[0].nodes[-1]
+    tried: set[str] = set()
+    while True:
+        common = set.intersection(*(set().union(*(route_fail[r] for r in p.routes))
+                                    for p in paths))
+        todo = sorted(common - tried)
+        if not todo:
+            return paths
+        f = todo[0]
+        tried.add(f)
+        alt = finder.avoiding(src, dst, failures[f])
+        if alt is not None and (bound_ms is None or alt.latency_ms <= bound_ms + EPS_MS):
+            if alt not in paths:
+                paths = [*paths, alt]
+
+
+def plan_network(ds: Dataset) -> NetworkPlan:
+    """Link options, usable routes, failures, commodities and candidate paths."""
+    s = ds.settings
+    net, dem = s.network, s.demand
+    options = link_options(ds)
+    excluded = set(net.exclude_media)
+    routes = ds.routes
+    dsp = options.groupby("route")["dsp_latency_us"].max().to_dict() if len(options) else {}
+    usable, unusable = [], []
+    latency: dict[str, float] = {}
+    for r in routes.sort_index().itertuples():
+        if r.medium not in excluded and (r.route in dsp or r.existing_gbps > 0):
+            usable.append(r.route)
+            latency[r.route] = r.km * net.latency_us_per_km[r.medium] + dsp.get(r.route, 0.0)
+        else:
+            unusable.append(r.route)
+    for rid in unusable:
+        why = "its medium is excluded" if routes.at[rid, "medium"] in excluded else (
+            "no link type of its medium reaches it and it has no existing capacity")
+        log.warning("route %s (%s km) cannot be used: %s", rid, routes.at[rid, "km"], why)
+    failures = route_failures(routes, usable)
+    route_fail: dict[str, set[str]] = {r: set() for r in usable}
+    for f, rs in failures.items():
+        for r in rs:
+            route_fail[r].add(f)
+    finder = PathFinder(ds, usable, latency)
+    protect = s.resilience.link_protection == "diverse" and s.resilience.protected_share > 0
+    k = net.paths_per_pair
+
+    def candidates(src: str, dst: str, bound: float | None, protected: bool) -> list[Path]:
+        paths = _within(finder.shortest(src, dst, k), bound)
+        if protected:
+            paths = _protect(finder, paths, bound, failures, route_fail)
+        return paths
+
+    sites = ds.sites
+    gpu = sorted(sites.index[sites["gpu"]]) if dem.gpu_racks > 0 else []
+    stor = sorted(sites.index[sites["storage"]]) if dem.storage_pb > 0 else []
+    commodities: list[Commodity] = []
+    storage_pairs, storage_blocked = [], []
+    if dem.storage_gbps_per_rack > 0 and gpu:
+        for a in stor:
+            for b in gpu:
+                if a == b:
+                    continue
+                fwd = candidates(a, b, dem.storage_latency_ms, protect)
+                if not fwd:
+                    storage_blocked.append((a, b, finder.best_latency_ms(a, b)))
+                    continue
+                storage_pairs.append((a, b))
+                for src, dst, paths in ((a, b, fwd), (b, a, [p.reversed() for p in fwd])):
+                    commodities.append(Commodity(
+                        f"storage:{src}>{dst}", "storage", src, dst, (a, b),
+                        dem.storage_latency_ms, protect, tuple(paths)))
+    sync_pairs, sync_blocked = [], []
+    if dem.sync_gbps > 0 or dem.sync_latency_ms is not None:
+        for a, b in itertools.combinations(gpu, 2):
+            fwd = candidates(a, b, dem.sync_latency_ms, protect)
+            if not fwd:
+                sync_blocked.append((a, b, finder.best_latency_ms(a, b)))
+                continue
+            sync_pairs.append((a, b))
+            if dem.sync_gbps <= 0:
+                continue
+            for src, dst, paths in ((a, b, fwd), (b, a, [p.reversed() for p in fwd])):
+                commodities.append(Commodity(
+                    f"sync:{src}>{dst}", "sync", src, dst, (a, b), dem.sync_latency_ms,
+                    protect, tuple(paths)))
+    for d in ds.demands.sort_index().itertuples():
+        bound = None if pd.isna(d.max_latency_ms) else float(d.max_latency_ms)
+        prot = bool(d.protected) and s.resilience.link_protection == "diverse"
+        if d.gbps <= 0:
+            continue
+        commodities.append(Commodity(
+            f"demand:{d.demand}", "demand", d.src, d.dst, (d.src, d.dst), bound, prot,
+            tuple(candidates(d.src, d.dst, bound, prot)), gbps=float(d.gbps)))
+    restrictions = [
+        f"candidate paths: up to {k} shortest per commodity inside its latency bound"
+        + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
+    ]
+    if ds.routes_generated:
+        restrictions.append(
+            f"routes generated from coordinates: {len(routes)} candidates "
+            f"(candidate_k={net.candidate_k}, max_route_km={net.max_route_km:g})"
+        )
+    log.info("network: %d usable routes, %d failures, %d commodities, %d paths",
+             len(usable), len(failures), len(commodities),
+             sum(len(c.paths) for c in commodities))
+    return NetworkPlan(
+        options=options, usable=usable, route_latency_us=latency, failures=failures,
+        commodities=commodities, storage_pairs=storage_pairs, sync_pairs=sync_pairs,
+        sync_blocked=sync_blocked, storage_blocked=storage_blocked,
+        unusable_routes=unusable, restrictions=restrictions, finder=finder,
+    )

@@ -1,0 +1,115 @@
+"""One scenario end to end: load → plan network → precheck → build → solve → extract →
+export. Each phase is timed; the phases are the modules of this package."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from model.build import build_model, model_size
+from model.index import build_index
+from model.errors import InfeasibleError, NoDesignError, ScaleacrossError
+from model.export import input_hashes, versions, write_results
+from model.extract import Tables, extract
+from model.load import Dataset, load_dataset
+from model.network import plan_network
+from model.precheck import check_feasibility
+from model.solver import Outcome, solve
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class RunResult:
+    dataset: Dataset
+    outcome: Outcome
+    tables: Tables
+    timings: dict[str, float]
+    size: dict[str, int]
+    out_dir: Path | None
+    run: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Command-line overrides of ``[solver]`` (None keeps the data set's value)."""
+
+    time_limit_s: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    seed: int | None = None
+
+
+def _timed(timings: dict[str, float], phase: str, fn: Callable[[], T]) -> T:
+    start = time.perf_counter()
+    try:
+        return fn()
+    finally:
+        timings[phase] = time.perf_counter() - start
+        log.info("phase %s: %.3f s", phase, timings[phase])
+
+
+def effective(ds: Dataset, opts: SolveOptions) -> Dataset:
+    """The data set with command-line solver options applied to its settings."""
+    changes = {k: v for k, v in vars(opts).items() if v is not None}
+    if not changes:
+        return ds
+    solver = ds.settings.solver.model_copy(update=changes)
+    return replace(ds, settings=ds.settings.model_copy(update={"solver": solver}))
+
+
+def run_scenario(
+    data_dir: str | Path, scenario: str = "base", out_root: str | Path | None = "results",
+    opts: SolveOptions | None = None, tee: bool = False,
+) -> RunResult:
+    """Solve one scenario; write its results under ``out_root/<data set>/<scenario>/``
+    (nothing is written when ``out_root`` is None). Raises ScaleacrossError subclasses."""
+    timings: dict[str, float] = {}
+    ds = _timed(timings, "load", lambda: load_dataset(data_dir, scenario))
+    ds = effective(ds, opts or SolveOptions())
+    plan = _timed(timings, "network", lambda: plan_network(ds))
+    ix = _timed(timings, "index", lambda: build_index(ds, plan))
+    _timed(timings, "validate", lambda: check_feasibility(ds, plan, ix))
+    model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
+    size = model_size(model)
+    log.info("model: %(variables)d variables (%(integer_variables)d integer), "
+             "%(constraints)d constraints", size)
+    outcome = _timed(timings, "solve", lambda: solve(model, ds.settings.solver, tee=tee))
+    if outcome.status == "infeasible":
+        raise InfeasibleError(
+            "HiGHS proved the requirements infeasible although every single check passed; "
+            "they conflict in combination (try relaxing latency bounds, protection, zone "
+            "survival, max_gpu_sites or power caps one at a time)")
+    if not outcome.has_design:
+        raise NoDesignError(
+            f"no design found within the limits ({outcome.termination}; time limit "
+            f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap")
+    tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
+    run = {
+        "dataset": ds.name, "scenario": ds.scenario, "data_dir": str(Path(data_dir).resolve()),
+        "settings": ds.settings.model_dump(mode="json"), "overrides": ds.overrides,
+        "outcome": outcome.as_dict(), "model_size": size, "timings_s": timings,
+        "versions": versions(), "inputs_sha256": input_hashes(ds.path),
+        "restrictions": plan.restrictions,
+        "network": {
+            "usable_routes": len(plan.usable), "unusable_routes": plan.unusable_routes,
+            "failures": len(plan.failures), "commodities": len(plan.commodities),
+            "candidate_paths": len(ix.paths),
+            "sync_pairs_blocked_by_latency": [list(p[:2]) for p in plan.sync_blocked],
+            "storage_pairs_blocked_by_latency": [list(p[:2]) for p in plan.storage_blocked],
+        },
+        "rack_capex_usd": float(tables.summary.at[0, "rack_capex_usd"]),
+    }
+    out_dir = None
+    if out_root is not None:
+        target = Path(out_root) / ds.name / ds.scenario
+        out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
+    return RunResult(ds, outcome, tables, timings, size, out_dir, run)
+
+
+__all__ = ["RunResult", "ScaleacrossError", "SolveOptions", "run_scenario"]

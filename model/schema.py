@@ -1,0 +1,226 @@
+"""Every input table's columns, declared once.
+
+Validation (``model.load``), the data-format reference (``docs/data-format.md``, generated
+by :func:`markdown_reference`) and the error messages all come from these declarations.
+Column names are the public contract of MODEL.md §1; extra columns in a file are allowed
+and ignored unless declared here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["id", "str", "float", "int", "bool", "list"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: ``required`` means the cell may not be empty; else ``default`` applies."""
+
+    name: str
+    kind: Kind
+    unit: str
+    meaning: str
+    required: bool = False
+    default: Any = None
+    min: float | None = None
+    min_exclusive: bool = False
+    max: float | None = None
+
+    def expectation(self) -> str:
+        """What a valid cell looks like, for error messages and docs."""
+        base = {
+            "id": "a non-empty identifier",
+            "str": "text",
+            "float": "a number",
+            "int": "a whole number",
+            "bool": "0 or 1",
+            "list": "names separated by ';'",
+        }[self.kind]
+        if self.min is not None:
+            base += f" {'>' if self.min_exclusive else '≥'} {self.min:g}"
+        if self.max is not None:
+            base += f" and ≤ {self.max:g}"
+        return base
+
+
+@dataclass(frozen=True)
+class Table:
+    file: str
+    meaning: str
+    columns: tuple[Column, ...]
+    required_file: bool
+    key: tuple[str, ...] = ()
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, kind: Kind, unit: str, meaning: str, **kw: Any) -> Column:
+    return Column(name, kind, unit, meaning, **kw)
+
+
+SITES = Table(
+    "sites.csv",
+    "candidate sites and transit nodes",
+    (
+        _c("site", "id", "", "site id", required=True),
+        _c("lat", "float", "°", "latitude", required=True, min=-90, max=90),
+        _c("lon", "float", "°", "longitude", required=True, min=-180, max=180),
+        _c("zone", "str", "", "failure zone (empty: the site is its own zone)"),
+        _c("gpu", "bool", "", "may host GPU racks", default=False),
+        _c("storage", "bool", "", "may host storage", default=False),
+        _c("existing", "bool", "", "already built: no open cost, always open", default=False),
+        _c("max_power_mw", "float", "MW", "facility power cap (empty: none)", min=0),
+        _c("max_racks", "int", "racks", "GPU rack cap (empty: none)", min=0),
+        _c("open_capex_usd", "float", "USD", "one-time cost to open", default=0.0, min=0),
+        _c("build_usd_per_kw", "float", "USD/kW", "facility build per facility kW",
+           default=0.0, min=0),
+        _c("energy_usd_per_mwh", "float", "USD/MWh", "energy price", default=0.0, min=0),
+        _c("carbon_kg_per_mwh", "float", "kg/MWh", "grid carbon intensity", default=0.0, min=0),
+        _c("pue_offset", "float", "", "climate adjustment added to every PUE", default=0.0),
+    ),
+    required_file=True,
+    key=("site",),
+)
+
+ROUTES = Table(
+    "routes.csv",
+    "candidate fibre routes (undirected); generated from sites when absent",
+    (
+        _c("a", "id", "", "one end (a site)", required=True),
+        _c("b", "id", "", "other end (a site)", required=True),
+        _c("km", "float", "km", "route length", required=True, min=0, min_exclusive=True),
+        _c("medium", "str", "", "key of [network.latency_us_per_km]", default="smf"),
+        _c("srlg", "list", "", "shared-risk groups ';'-separated (none: its own group)",
+           default=()),
+        _c("build_capex_usd", "float", "USD", "one-time cost to light the route",
+           default=0.0, min=0),
+        _c("max_units", "int", "units", "most channels on the route (empty: no limit)", min=0),
+        _c("existing_gbps", "float", "Gbps", "capacity already in place, free", default=0.0,
+           min=0),
+        _c("flow_usd_per_gbps_year", "float", "USD/Gbps/yr", "cost per Gbps carried",
+           default=0.0, min=0),
+        _c("route", "str", "", "route id (extension; default a-b, a-b#2 for parallels)"),
+    ),
+    required_file=False,
+)
+
+LINK_TYPES = Table(
+    "link_types.csv",
+    "optical link options; one unit is one end-to-end channel",
+    (
+        _c("type", "id", "", "link type id", required=True),
+        _c("medium", "str", "", "medium it runs on", default="smf"),
+        _c("capacity_gbps", "float", "Gbps", "capacity per unit, each direction", required=True,
+           min=0, min_exclusive=True),
+        _c("reach_km", "float", "km", "longest route it may use", required=True, min=0,
+           min_exclusive=True),
+        _c("capex_usd", "float", "USD", "both ends' optics per unit", default=0.0, min=0),
+        _c("opex_usd_per_year", "float", "USD/yr", "running cost per unit", default=0.0, min=0),
+        _c("power_w", "float", "W", "both ends together per unit", default=0.0, min=0),
+        _c("dsp_latency_us", "float", "µs", "DSP/FEC latency per traversal", default=0.0, min=0),
+        _c("ports", "int", "ports", "router ports per unit at each end", default=1, min=0),
+        _c("deep_buffer_over_km", "float", "km",
+           "beyond this route length both ends need deep-buffer routers (empty: never)", min=0),
+    ),
+    required_file=True,
+    key=("type",),
+)
+
+OFFERS = Table(
+    "offers.csv",
+    "route-specific prices or limits for link types",
+    (
+        _c("a", "id", "", "one end of the route", required=True),
+        _c("b", "id", "", "other end of the route", required=True),
+        _c("medium", "str", "", "route medium (empty: smf)", default="smf"),
+        _c("type", "id", "", "link type offered", required=True),
+        _c("capex_usd", "float", "USD", "price per unit (empty: the type's)", min=0),
+        _c("opex_usd_per_year", "float", "USD/yr", "running cost per unit (empty: the type's)",
+           min=0),
+        _c("max_units", "int", "units", "most units of this type here (empty: no limit)", min=0),
+        _c("route", "str", "", "route id (extension; disambiguates parallel routes)"),
+    ),
+    required_file=False,
+)
+
+ROUTERS = Table(
+    "routers.csv",
+    "router models",
+    (
+        _c("model", "id", "", "router model id", required=True),
+        _c("capacity_gbps", "float", "Gbps", "switching capacity", required=True, min=0,
+           min_exclusive=True),
+        _c("ports", "int", "ports", "line ports", required=True, min=0, min_exclusive=True),
+        _c("capex_usd", "float", "USD", "price per router", default=0.0, min=0),
+        _c("power_kw", "float", "kW", "power per router", default=0.0, min=0),
+        _c("deep_buffer", "bool", "", "deep-buffer (long-distance lossless) model", default=False),
+    ),
+    required_file=True,
+    key=("model",),
+)
+
+COOLING = Table(
+    "cooling.csv",
+    "cooling methods",
+    (
+        _c("method", "id", "", "cooling method id", required=True),
+        _c("max_rack_kw", "float", "kW", "densest rack it cools", required=True, min=0,
+           min_exclusive=True),
+        _c("pue", "float", "", "power usage effectiveness", required=True, min=1),
+        _c("capex_usd_per_kw", "float", "USD/kW", "plant cost per IT kW", default=0.0, min=0),
+    ),
+    required_file=True,
+    key=("method",),
+)
+
+DEMANDS = Table(
+    "demands.csv",
+    "explicit point-to-point traffic",
+    (
+        _c("src", "id", "", "source site", required=True),
+        _c("dst", "id", "", "destination site", required=True),
+        _c("gbps", "float", "Gbps", "bandwidth, src → dst", required=True, min=0),
+        _c("max_latency_ms", "float", "ms", "one-way latency bound (empty: none)", min=0,
+           min_exclusive=True),
+        _c("protected", "bool", "", "must survive any single failure", default=False),
+        _c("demand", "str", "", "demand id (extension; default src>dst)"),
+    ),
+    required_file=False,
+)
+
+SCENARIOS = Table(
+    "scenarios.csv",
+    "one row per scenario: settings overrides in dotted form",
+    (_c("scenario", "id", "", "scenario name", required=True),),
+    required_file=False,
+    key=("scenario",),
+)
+
+TABLES: tuple[Table, ...] = (
+    SITES, ROUTES, LINK_TYPES, OFFERS, ROUTERS, COOLING, DEMANDS, SCENARIOS
+)
+
+
+def markdown_reference() -> str:
+    """The column reference of every table, as Markdown (used for docs/data-format.md)."""
+    out = []
+    for table in TABLES:
+        need = "required" if table.required_file else "optional"
+        out.append(f"### `{table.file}` ({need}): {table.meaning}\n")
+        out.append("| column | unit | required | default | valid values | meaning |")
+        out.append("|---|---|---|---|---|---|")
+        for col in table.columns:
+            default = "" if col.default is None else str(col.default)
+            if col.kind == "bool" and col.default is not None:
+                default = str(int(col.default))
+            if col.kind == "list":
+                default = "(empty)"
+            out.append(
+                f"| `{col.name}` | {col.unit} | {'yes' if col.required else ''} | {default} "
+                f"| {col.expectation()} | {col.meaning} |"
+            )
+        out.append("")
+    return "\n".join(out)
