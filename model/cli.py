@@ -27,11 +27,15 @@ def _parser() -> argparse.ArgumentParser:
         "within the limits; 1 anything else.",
     )
     p.add_argument("dataset", type=Path, help="data set folder (settings.toml, sites.csv, ...)")
-    p.add_argument("--scenario", default="base",
-                   help="row of scenarios.csv to apply (default: base settings)")
-    p.add_argument("--out", type=Path, default=Path("results"),
-                   help="results root; results go to OUT/<data set>/<scenario>/ (default: "
-                   "results)")
+    p.add_argument(
+        "--scenario", default="base", help="row of scenarios.csv to apply (default: base settings)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        help="results root; results go to OUT/<data set>/<scenario>/ (default: results)",
+    )
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit, seconds")
     p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap to stop at")
     p.add_argument("--threads", type=int, metavar="N", help="solver threads")
@@ -56,8 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=False)
     err = Console(stderr=True)
     opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed)
-    for name, value in (("--time-limit", args.time_limit), ("--mip-gap", args.mip_gap),
-                        ("--threads", args.threads)):
+    for name, value in (
+        ("--time-limit", args.time_limit),
+        ("--mip-gap", args.mip_gap),
+        ("--threads", args.threads),
+    ):
         if value is not None and value <= 0 and not (name == "--mip-gap" and value == 0):
             err.print(f"error: {name} must be positive, got {value}")
             return 2
@@ -70,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted: earlier results are left as they were")
         return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - last resort: exit 1 with a message
+    except Exception as exc:
         if args.verbose:
             raise
         err.print(f"error: {type(exc).__name__}: {exc} (run with -v for the traceback)")

@@ -32,8 +32,11 @@ def versions() -> dict[str, str]:
 
 def input_hashes(folder: Path) -> dict[str, str]:
     """sha256 of every input file, so a result can be matched to the data it came from."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.suffix in (".csv", ".toml")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.suffix in (".csv", ".toml")
+    }
 
 
 def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
@@ -43,8 +46,7 @@ def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
     try:
         for name in ("summary", "sites", "links", "flows"):
             getattr(tables, name).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
-        (tmp / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str)
-                                      + "\n")
+        (tmp / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str) + "\n")
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))

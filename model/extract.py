@@ -20,17 +20,63 @@ from model.solver import Outcome
 
 TOL = 1e-6
 SUMMARY_COLUMNS = [
-    "dataset", "scenario", "status", "objective", "annual_cost_usd", "capex_usd",
-    "opex_usd_per_year", "energy_usd_per_year", "power_mw", "it_power_mw", "network_power_kw",
-    "gpu_sites", "storage_sites", "routes_lit", "units", "routers", "mip_gap", "build_s",
+    "dataset",
+    "scenario",
+    "status",
+    "objective",
+    "annual_cost_usd",
+    "capex_usd",
+    "opex_usd_per_year",
+    "energy_usd_per_year",
+    "power_mw",
+    "it_power_mw",
+    "network_power_kw",
+    "gpu_sites",
+    "storage_sites",
+    "routes_lit",
+    "units",
+    "routers",
+    "mip_gap",
+    "build_s",
     "solve_s",
 ]
-SITE_COLUMNS = ["site", "open", "cooling", "gpu_racks", "storage_pb", "it_kw", "facility_kw",
-                "pue", "routers", "router_models", "annual_cost_usd"]
-LINK_COLUMNS = ["a", "b", "medium", "km", "type", "units", "capacity_gbps", "max_flow_gbps",
-                "utilization", "capex_usd", "power_w"]
-FLOW_COLUMNS = ["commodity", "kind", "src", "dst", "path", "gbps", "latency_ms", "bound_ms",
-                "protected"]
+SITE_COLUMNS = [
+    "site",
+    "open",
+    "cooling",
+    "gpu_racks",
+    "storage_pb",
+    "it_kw",
+    "facility_kw",
+    "pue",
+    "routers",
+    "router_models",
+    "annual_cost_usd",
+]
+LINK_COLUMNS = [
+    "a",
+    "b",
+    "medium",
+    "km",
+    "type",
+    "units",
+    "capacity_gbps",
+    "max_flow_gbps",
+    "utilization",
+    "capex_usd",
+    "power_w",
+]
+FLOW_COLUMNS = [
+    "commodity",
+    "kind",
+    "src",
+    "dst",
+    "path",
+    "gbps",
+    "latency_ms",
+    "bound_ms",
+    "protected",
+]
 
 
 def _v(x: object) -> float:
@@ -40,7 +86,7 @@ def _v(x: object) -> float:
 
 
 def _int(x: object) -> int:
-    return int(round(_v(x)))
+    return round(_v(x))
 
 
 def _r(x: float, nd: int = 6) -> float:
@@ -85,23 +131,35 @@ def site_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFram
         racks = sum(_int(m.racks[s, k]) for k in ix.rack_methods) if s in ix.max_racks else 0
         it_kw, fac_kw = _v(m.it_load[s]), _v(m.facility[s])
         counts = {r: _int(m.routers[s, r]) for r in ix.models} if s in ix.site_routes else {}
-        annual = sum(_v(getattr(m, f"cost_{p}")[s]) for p in
-                     ("sites", "cooling", "routers", "energy", "carbon"))
-        rows.append({
-            "site": s, "open": is_open, "cooling": cooling, "gpu_racks": racks,
-            "storage_pb": _r(_v(m.stor[s])) if s in ix.storage_ub else 0.0,
-            "it_kw": _r(it_kw, 3), "facility_kw": _r(fac_kw, 3),
-            "pue": _r(fac_kw / it_kw, 4) if it_kw > TOL else None,
-            "routers": sum(counts.values()),
-            "router_models": ";".join(f"{r}:{n}" for r, n in counts.items() if n),
-            "annual_cost_usd": _r(annual, 2),
-            "zone": ds.sites.at[s, "zone"],
-            "role": "gpu+storage" if ds.sites.at[s, "gpu"] and ds.sites.at[s, "storage"] else
-            "gpu" if ds.sites.at[s, "gpu"] else "storage" if ds.sites.at[s, "storage"] else
-            "transit",
-            "existing": int(bool(ds.sites.at[s, "existing"])),
-            "capex_usd": _r(_site_capex(m, ds, ix, s), 2),
-        })
+        annual = sum(
+            _v(getattr(m, f"cost_{p}")[s])
+            for p in ("sites", "cooling", "routers", "energy", "carbon")
+        )
+        rows.append(
+            {
+                "site": s,
+                "open": is_open,
+                "cooling": cooling,
+                "gpu_racks": racks,
+                "storage_pb": _r(_v(m.stor[s])) if s in ix.storage_ub else 0.0,
+                "it_kw": _r(it_kw, 3),
+                "facility_kw": _r(fac_kw, 3),
+                "pue": _r(fac_kw / it_kw, 4) if it_kw > TOL else None,
+                "routers": sum(counts.values()),
+                "router_models": ";".join(f"{r}:{n}" for r, n in counts.items() if n),
+                "annual_cost_usd": _r(annual, 2),
+                "zone": ds.sites.at[s, "zone"],
+                "role": "gpu+storage"
+                if ds.sites.at[s, "gpu"] and ds.sites.at[s, "storage"]
+                else "gpu"
+                if ds.sites.at[s, "gpu"]
+                else "storage"
+                if ds.sites.at[s, "storage"]
+                else "transit",
+                "existing": int(bool(ds.sites.at[s, "existing"])),
+                "capex_usd": _r(_site_capex(m, ds, ix, s), 2),
+            }
+        )
     return pd.DataFrame(rows, columns=[*SITE_COLUMNS, "zone", "role", "existing", "capex_usd"])
 
 
@@ -131,7 +189,8 @@ def link_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFram
         if r not in units and max_flow <= TOL:
             continue
         cap_total = route["existing_gbps"] + sum(
-            ix.option[(r, t)]["capacity_gbps"] * n for t, n in units.get(r, {}).items())
+            ix.option[(r, t)]["capacity_gbps"] * n for t, n in units.get(r, {}).items()
+        )
         items = list(units.get(r, {}).items()) or [("existing", 0)]
         route_cost = _v(m.cost_routes[r]) + _v(m.cost_flow[r])
         for i, (t, n) in enumerate(items):
@@ -141,24 +200,42 @@ def link_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFram
             annual = route_cost if first else 0.0
             if opt is not None:
                 annual += _v(m.cost_optics[r, t]) + _v(m.cost_link_opex[r, t])
-            rows.append({
-                "a": route["a"], "b": route["b"], "medium": route["medium"], "km": route["km"],
-                "type": t, "units": n, "capacity_gbps": _r(cap, 3),
-                "max_flow_gbps": _r(max_flow, 3),
-                "utilization": _r(max_flow / cap_total, 4) if cap_total > TOL else None,
-                "capex_usd": _r(opt["capex_usd"] * n if opt else 0.0, 2),
-                "power_w": _r(opt["power_w"] * n if opt else 0.0, 3),
-                "route": r, "srlg": ";".join(route["srlg"] or ()),
-                "existing_gbps": route["existing_gbps"] if first else 0.0,
-                "route_capacity_gbps": _r(cap_total, 3),
-                "opex_usd_per_year": _r(opt["opex_usd_per_year"] * n if opt else 0.0, 2),
-                "build_capex_usd": _r(route["build_capex_usd"] if first and r in units else 0.0,
-                                      2),
-                "flow_usd_per_year": _r(_v(m.cost_flow[r]) if first else 0.0, 2),
-                "annual_cost_usd": _r(annual, 2),
-            })
-    cols = [*LINK_COLUMNS, "route", "srlg", "existing_gbps", "route_capacity_gbps",
-            "opex_usd_per_year", "build_capex_usd", "flow_usd_per_year", "annual_cost_usd"]
+            rows.append(
+                {
+                    "a": route["a"],
+                    "b": route["b"],
+                    "medium": route["medium"],
+                    "km": route["km"],
+                    "type": t,
+                    "units": n,
+                    "capacity_gbps": _r(cap, 3),
+                    "max_flow_gbps": _r(max_flow, 3),
+                    "utilization": _r(max_flow / cap_total, 4) if cap_total > TOL else None,
+                    "capex_usd": _r(opt["capex_usd"] * n if opt else 0.0, 2),
+                    "power_w": _r(opt["power_w"] * n if opt else 0.0, 3),
+                    "route": r,
+                    "srlg": ";".join(route["srlg"] or ()),
+                    "existing_gbps": route["existing_gbps"] if first else 0.0,
+                    "route_capacity_gbps": _r(cap_total, 3),
+                    "opex_usd_per_year": _r(opt["opex_usd_per_year"] * n if opt else 0.0, 2),
+                    "build_capex_usd": _r(
+                        route["build_capex_usd"] if first and r in units else 0.0, 2
+                    ),
+                    "flow_usd_per_year": _r(_v(m.cost_flow[r]) if first else 0.0, 2),
+                    "annual_cost_usd": _r(annual, 2),
+                }
+            )
+    cols = [
+        *LINK_COLUMNS,
+        "route",
+        "srlg",
+        "existing_gbps",
+        "route_capacity_gbps",
+        "opex_usd_per_year",
+        "build_capex_usd",
+        "flow_usd_per_year",
+        "annual_cost_usd",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -167,8 +244,10 @@ def path_label(path: Path, ds: Dataset) -> str:
     the medium (``A>B[hcf]>C``) or, if the medium is shared too, the route id."""
     routes = ds.routes
     ends = Counter(frozenset((a, b)) for a, b in zip(routes["a"], routes["b"], strict=True))
-    media = Counter((frozenset((a, b)), md) for a, b, md in
-                    zip(routes["a"], routes["b"], routes["medium"], strict=True))
+    media = Counter(
+        (frozenset((a, b)), md)
+        for a, b, md in zip(routes["a"], routes["b"], routes["medium"], strict=True)
+    )
     out = [path.nodes[0]]
     for i, r in enumerate(path.routes):
         pair = frozenset((path.nodes[i], path.nodes[i + 1]))
@@ -180,8 +259,9 @@ def path_label(path: Path, ds: Dataset) -> str:
     return ">".join(out)
 
 
-def flow_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex,
-               plan: NetworkPlan) -> pd.DataFrame:
+def flow_table(
+    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
+) -> pd.DataFrame:
     rows = []
     for c, p in ix.paths:
         gbps = _v(m.flow[c, p])
@@ -189,48 +269,68 @@ def flow_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex,
             continue
         com = plan.commodities[c]
         path = com.paths[p]
-        rows.append({
-            "commodity": com.id, "kind": com.kind, "src": com.src, "dst": com.dst,
-            "path": path_label(path, ds), "gbps": _r(gbps, 6),
-            "latency_ms": _r(path.latency_ms, 6), "bound_ms": com.bound_ms,
-            "protected": int(com.protected),
-            "demand_gbps": _r(_v(m.commodity_demand[c]), 6),
-            "routes": ";".join(path.routes),
-        })
+        rows.append(
+            {
+                "commodity": com.id,
+                "kind": com.kind,
+                "src": com.src,
+                "dst": com.dst,
+                "path": path_label(path, ds),
+                "gbps": _r(gbps, 6),
+                "latency_ms": _r(path.latency_ms, 6),
+                "bound_ms": com.bound_ms,
+                "protected": int(com.protected),
+                "demand_gbps": _r(_v(m.commodity_demand[c]), 6),
+                "routes": ";".join(path.routes),
+            }
+        )
     df = pd.DataFrame(rows, columns=[*FLOW_COLUMNS, "demand_gbps", "routes"])
     return df.sort_values(["kind", "commodity", "path"], kind="stable").reset_index(drop=True)
 
 
 def summary_table(
-    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, outcome: Outcome,
-    sites: pd.DataFrame, links: pd.DataFrame, timings: dict[str, float],
+    m: pyo.ConcreteModel,
+    ds: Dataset,
+    ix: ModelIndex,
+    outcome: Outcome,
+    sites: pd.DataFrame,
+    links: pd.DataFrame,
+    timings: dict[str, float],
 ) -> pd.DataFrame:
     parts = {p: sum(_v(e) for e in getattr(m, f"cost_{p}").values()) for p in COST_PARTS}
     annual = sum(parts.values())
     power_mw = _v(m.power_mw)
     network_kw = 0.0
     for s in ix.site_routes:
-        network_kw += sum(ds.routers.at[r, "power_kw"] * _int(m.routers[s, r])
-                          for r in ix.models)
+        network_kw += sum(ds.routers.at[r, "power_kw"] * _int(m.routers[s, r]) for r in ix.models)
     network_kw += sum(ix.option[o]["power_w"] * _int(m.units[o]) for o in ix.options) / 1000.0
-    capex = float(sites["capex_usd"].sum()) + float(links["capex_usd"].sum()) + float(
-        links["build_capex_usd"].sum())
+    capex = (
+        float(sites["capex_usd"].sum())
+        + float(links["capex_usd"].sum())
+        + float(links["build_capex_usd"].sum())
+    )
     racks_total = int(sites["gpu_racks"].sum())
     weight = ds.settings.economics.power_weight_usd_per_mw_year
     row = {
-        "dataset": ds.name, "scenario": ds.scenario, "status": outcome.status,
+        "dataset": ds.name,
+        "scenario": ds.scenario,
+        "status": outcome.status,
         "objective": _r(annual + weight * power_mw, 2),
-        "annual_cost_usd": _r(annual, 2), "capex_usd": _r(capex, 2),
+        "annual_cost_usd": _r(annual, 2),
+        "capex_usd": _r(capex, 2),
         "opex_usd_per_year": _r(parts["link_opex"] + parts["flow"], 2),
         "energy_usd_per_year": _r(parts["energy"], 2),
-        "power_mw": _r(power_mw, 6), "it_power_mw": _r(float(sites["it_kw"].sum()) / 1000.0, 6),
+        "power_mw": _r(power_mw, 6),
+        "it_power_mw": _r(float(sites["it_kw"].sum()) / 1000.0, 6),
         "network_power_kw": _r(network_kw, 3),
         "gpu_sites": int((sites["gpu_racks"] > 0).sum()),
         "storage_sites": int((sites["storage_pb"] > TOL).sum()),
         "routes_lit": int(links.loc[links["units"] > 0, "route"].nunique()),
-        "units": int(links["units"].sum()), "routers": int(sites["routers"].sum()),
+        "units": int(links["units"].sum()),
+        "routers": int(sites["routers"].sum()),
         "mip_gap": None if outcome.mip_gap is None else _r(outcome.mip_gap, 8),
-        "build_s": _r(timings.get("build", 0.0), 3), "solve_s": _r(outcome.solve_s, 3),
+        "build_s": _r(timings.get("build", 0.0), 3),
+        "solve_s": _r(outcome.solve_s, 3),
         "carbon_usd_per_year": _r(parts["carbon"], 2),
         "bound": None if outcome.bound is None else _r(outcome.bound, 2),
         "termination": outcome.termination,
@@ -242,7 +342,11 @@ def summary_table(
 
 
 def extract(
-    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan, outcome: Outcome,
+    m: pyo.ConcreteModel,
+    ds: Dataset,
+    ix: ModelIndex,
+    plan: NetworkPlan,
+    outcome: Outcome,
     timings: dict[str, float],
 ) -> Tables:
     """All result tables of one solved scenario."""

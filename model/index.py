@@ -20,7 +20,7 @@ INF = math.inf
 
 
 def _floor(x: float) -> int:
-    return int(math.floor(x + 1e-9))
+    return math.floor(x + 1e-9)
 
 
 @dataclass
@@ -160,27 +160,51 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
     min_routers = s.resilience.min_routers_per_site
     for x in router_sites:
         ports = sum(option[k]["ports"] * units_ub[k] for k in options if k[0] in site_routes[x])
-        gbps = sum(option[k]["capacity_gbps"] * units_ub[k]
-                   for k in options if k[0] in site_routes[x])
+        gbps = sum(
+            option[k]["capacity_gbps"] * units_ub[k] for k in options if k[0] in site_routes[x]
+        )
         for m in models:
             rm = ds.routers.loc[m]
-            routers_ub[(x, m)] = max(min_routers, math.ceil(ports / rm["ports"] - 1e-9),
-                                     math.ceil(gbps / rm["capacity_gbps"] - 1e-9))
+            routers_ub[(x, m)] = max(
+                min_routers,
+                math.ceil(ports / rm["ports"] - 1e-9),
+                math.ceil(gbps / rm["capacity_gbps"] - 1e-9),
+            )
 
     it_ub = {}
     for x in sites:
-        net_kw = sum(option[k]["power_w"] / 2000.0 * units_ub[k]
-                     for k in options if k[0] in site_routes.get(x, []))
+        net_kw = sum(
+            option[k]["power_w"] / 2000.0 * units_ub[k]
+            for k in options
+            if k[0] in site_routes.get(x, [])
+        )
         net_kw += sum(ds.routers.at[m, "power_kw"] * routers_ub.get((x, m), 0) for m in models)
         ub = dem.rack_kw * max_racks.get(x, 0) + dem.storage_kw_per_pb * storage_ub.get(x, 0.0)
         ub += net_kw
         it_ub[x] = min(ub, power_kw(x) / min_pue(x))
 
     return ModelIndex(
-        sites=sites, gpu_sites=gpu_sites, storage_sites=storage_sites, transit=transit,
-        cooled=cooled, methods=methods, rack_methods=rack_methods, zones=dict(zones),
-        routes=routes, options=options, option=option, models=models,
-        router_sites=router_sites, site_routes=dict(site_routes), max_racks=max_racks,
-        storage_ub=storage_ub, it_ub=it_ub, units_ub=units_ub, route_units_ub=route_units_ub,
-        routers_ub=routers_ub, commodity_ub=commodity_ub, paths=paths, loads=dict(loads),
+        sites=sites,
+        gpu_sites=gpu_sites,
+        storage_sites=storage_sites,
+        transit=transit,
+        cooled=cooled,
+        methods=methods,
+        rack_methods=rack_methods,
+        zones=dict(zones),
+        routes=routes,
+        options=options,
+        option=option,
+        models=models,
+        router_sites=router_sites,
+        site_routes=dict(site_routes),
+        max_racks=max_racks,
+        storage_ub=storage_ub,
+        it_ub=it_ub,
+        units_ub=units_ub,
+        route_units_ub=route_units_ub,
+        routers_ub=routers_ub,
+        commodity_ub=commodity_ub,
+        paths=paths,
+        loads=dict(loads),
     )

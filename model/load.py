@@ -95,9 +95,7 @@ def _parse_cell(col: Column, text: str) -> tuple[Any, str | None]:
         if value != int(value):
             return None, f"value {text!r} is not {col.expectation()}"
         value = int(value)
-    too_low = col.min is not None and (
-        value <= col.min if col.min_exclusive else value < col.min
-    )
+    too_low = col.min is not None and (value <= col.min if col.min_exclusive else value < col.min)
     too_high = col.max is not None and value > col.max
     if too_low or too_high:
         return None, f"value {text!r} is not {col.expectation()}"
@@ -120,8 +118,9 @@ def parse_table(table: Table, df: pd.DataFrame, problems: Problems) -> pd.DataFr
             text = row.get(col.name, "")
             if text == "":
                 if col.required:
-                    problems.at(table.file, i, ident, col.name,
-                                f"is empty; expected {col.expectation()}")
+                    problems.at(
+                        table.file, i, ident, col.name, f"is empty; expected {col.expectation()}"
+                    )
                 rec[col.name] = col.default
                 continue
             value, err = _parse_cell(col, text)
@@ -134,8 +133,13 @@ def parse_table(table: Table, df: pd.DataFrame, problems: Problems) -> pd.DataFr
     for key in table.key:
         dup = out[key][out[key].duplicated(keep="first")]
         for idx, value in dup.items():
-            problems.at(table.file, int(out.at[idx, "_row"]), "", key,
-                        f"duplicate id {value!r}; ids must be unique")
+            problems.at(
+                table.file,
+                int(out.at[idx, "_row"]),
+                "",
+                key,
+                f"duplicate id {value!r}; ids must be unique",
+            )
     return out
 
 
@@ -196,9 +200,7 @@ def _effective_settings(
             dotted = ".".join(str(p) for p in err["loc"])
             where = f"row {row} (line {row + 1}, scenario {scenario!r})" if row else ""
             value = overrides.get(dotted, err.get("input"))
-            lines.append(
-                f"scenarios.csv {where}, column {dotted}: value {value!r}: {err['msg']}"
-            )
+            lines.append(f"scenarios.csv {where}, column {dotted}: value {value!r}: {err['msg']}")
         raise InputError(f"scenario {scenario!r} is invalid", lines) from None
 
 
@@ -282,8 +284,13 @@ def _assign_route_ids(routes: pd.DataFrame, problems: Problems) -> pd.DataFrame:
         ids.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     routes["route"] = ids
     for idx in routes.index[routes["route"].duplicated()]:
-        problems.at("routes.csv", int(routes.at[idx, "_row"]), "", "route",
-                    f"duplicate route id {routes.at[idx, 'route']!r}")
+        problems.at(
+            "routes.csv",
+            int(routes.at[idx, "_row"]),
+            "",
+            "route",
+            f"duplicate route id {routes.at[idx, 'route']!r}",
+        )
     return routes.set_index("route", drop=False)
 
 
@@ -298,8 +305,13 @@ def _demand_ids(demands: pd.DataFrame | None, problems: Problems) -> pd.DataFram
         ids.append(base if seen[base] == 1 or given else f"{base}#{seen[base]}")
     demands["demand"] = ids
     for idx in demands.index[demands["demand"].duplicated()]:
-        problems.at("demands.csv", int(demands.at[idx, "_row"]), "", "demand",
-                    f"duplicate demand id {demands.at[idx, 'demand']!r}")
+        problems.at(
+            "demands.csv",
+            int(demands.at[idx, "_row"]),
+            "",
+            "demand",
+            f"duplicate demand id {demands.at[idx, 'demand']!r}",
+        )
     return demands.set_index("demand", drop=False)
 
 
@@ -320,25 +332,45 @@ def _cross_check(
         ident = f", route {r.route!r}"
         for end in ("a", "b"):
             if getattr(r, end) not in known:
-                problems.at("routes.csv", r._row, ident, end,
-                            f"site {getattr(r, end)!r} is not in sites.csv")
+                problems.at(
+                    "routes.csv",
+                    r._row,
+                    ident,
+                    end,
+                    f"site {getattr(r, end)!r} is not in sites.csv",
+                )
         if r.a == r.b:
             problems.at("routes.csv", r._row, ident, "b", "a route must join two different sites")
         if r.medium not in media:
-            problems.at("routes.csv", r._row, ident, "medium",
-                        f"medium {r.medium!r} is not a key of [network.latency_us_per_km] "
-                        f"in settings.toml (known: {media_list})")
+            problems.at(
+                "routes.csv",
+                r._row,
+                ident,
+                "medium",
+                f"medium {r.medium!r} is not a key of [network.latency_us_per_km] "
+                f"in settings.toml (known: {media_list})",
+            )
     for t in link_types.itertuples():
         if t.medium not in media:
-            problems.at("link_types.csv", t._row, f", type {t.type!r}", "medium",
-                        f"medium {t.medium!r} is not a key of [network.latency_us_per_km] "
-                        f"in settings.toml (known: {media_list})")
+            problems.at(
+                "link_types.csv",
+                t._row,
+                f", type {t.type!r}",
+                "medium",
+                f"medium {t.medium!r} is not a key of [network.latency_us_per_km] "
+                f"in settings.toml (known: {media_list})",
+            )
     for d in demands.itertuples():
         ident = f", demand {d.demand!r}"
         for end in ("src", "dst"):
             if getattr(d, end) not in known:
-                problems.at("demands.csv", d._row, ident, end,
-                            f"site {getattr(d, end)!r} is not in sites.csv")
+                problems.at(
+                    "demands.csv",
+                    d._row,
+                    ident,
+                    end,
+                    f"site {getattr(d, end)!r} is not in sites.csv",
+                )
         if d.src == d.dst:
             problems.at("demands.csv", d._row, ident, "dst", "src and dst must differ")
     if cooling.empty:
@@ -348,13 +380,23 @@ def _cross_check(
     for s in sites.itertuples():
         for k in cooling.itertuples():
             if k.pue + s.pue_offset < 1.0:
-                problems.at("sites.csv", s._row, f", site {s.site!r}", "pue_offset",
-                            f"value {s.pue_offset:g} makes {k.method!r} PUE "
-                            f"{k.pue + s.pue_offset:.3f} < 1; a facility cannot draw "
-                            "less than its IT load")
+                problems.at(
+                    "sites.csv",
+                    s._row,
+                    f", site {s.site!r}",
+                    "pue_offset",
+                    f"value {s.pue_offset:g} makes {k.method!r} PUE "
+                    f"{k.pue + s.pue_offset:.3f} < 1; a facility cannot draw "
+                    "less than its IT load",
+                )
         if settings.network.transit_pue + s.pue_offset < 1.0 and not (s.gpu or s.storage):
-            problems.at("sites.csv", s._row, f", site {s.site!r}", "pue_offset",
-                        f"value {s.pue_offset:g} makes the transit PUE < 1")
+            problems.at(
+                "sites.csv",
+                s._row,
+                f", site {s.site!r}",
+                "pue_offset",
+                f"value {s.pue_offset:g} makes the transit PUE < 1",
+            )
     d = settings.demand
     wants_storage = d.gpu_racks > 0 and d.storage_gbps_per_rack > 0
     if wants_storage and d.storage_gbps_per_pb is None:
@@ -381,30 +423,51 @@ def _match_offers(
         ident = f", type {o.type!r}"
         if o.route:
             if o.route not in routes.index:
-                problems.at("offers.csv", o._row, ident, "route",
-                            f"route {o.route!r} is not in routes.csv")
+                problems.at(
+                    "offers.csv", o._row, ident, "route", f"route {o.route!r} is not in routes.csv"
+                )
                 continue
             route = o.route
         else:
             matches = by_ends.get((frozenset((o.a, o.b)), o.medium), [])
             if not matches:
-                problems.at("offers.csv", o._row, ident, "a",
-                            f"no route {o.a}-{o.b} of medium {o.medium!r} in routes.csv")
+                problems.at(
+                    "offers.csv",
+                    o._row,
+                    ident,
+                    "a",
+                    f"no route {o.a}-{o.b} of medium {o.medium!r} in routes.csv",
+                )
                 continue
             if len(matches) > 1:
-                problems.at("offers.csv", o._row, ident, "route",
-                            f"{len(matches)} parallel routes {o.a}-{o.b} ({o.medium}) match; "
-                            "name one in a 'route' column")
+                problems.at(
+                    "offers.csv",
+                    o._row,
+                    ident,
+                    "route",
+                    f"{len(matches)} parallel routes {o.a}-{o.b} ({o.medium}) match; "
+                    "name one in a 'route' column",
+                )
                 continue
             route = matches[0]
         if o.type not in link_types.index:
-            problems.at("offers.csv", o._row, ident, "type",
-                        f"link type {o.type!r} is not in link_types.csv")
+            problems.at(
+                "offers.csv",
+                o._row,
+                ident,
+                "type",
+                f"link type {o.type!r} is not in link_types.csv",
+            )
             continue
         if link_types.at[o.type, "medium"] != routes.at[route, "medium"]:
-            problems.at("offers.csv", o._row, ident, "type",
-                        f"type {o.type!r} runs on {link_types.at[o.type, 'medium']!r}, "
-                        f"route {route!r} is {routes.at[route, 'medium']!r}")
+            problems.at(
+                "offers.csv",
+                o._row,
+                ident,
+                "type",
+                f"type {o.type!r} runs on {link_types.at[o.type, 'medium']!r}, "
+                f"route {route!r} is {routes.at[route, 'medium']!r}",
+            )
             continue
         rows.append((route, o.type, o.capex_usd, o.opex_usd_per_year, o.max_units))
     out = pd.DataFrame(rows, columns=cols)

@@ -44,8 +44,9 @@ def generate_routes(sites: pd.DataFrame, net: Network) -> pd.DataFrame:
     ids = sorted(sites.index)
     km: dict[tuple[str, str], float] = {}
     for a, b in itertools.combinations(ids, 2):
-        gc = haversine_km(sites.at[a, "lat"], sites.at[a, "lon"], sites.at[b, "lat"],
-                          sites.at[b, "lon"])
+        gc = haversine_km(
+            sites.at[a, "lat"], sites.at[a, "lon"], sites.at[b, "lat"], sites.at[b, "lon"]
+        )
         km[(a, b)] = round(gc * net.route_factor, 1)
     allowed = sorted(((d, p) for p, d in km.items() if d <= net.max_route_km))
     g = nx.Graph()
@@ -72,11 +73,22 @@ def generate_routes(sites: pd.DataFrame, net: Network) -> pd.DataFrame:
             if changed:
                 break
     rows = [
-        {"a": a, "b": b, "km": data["km"], "medium": "smf", "srlg": (), "build_capex_usd": 0.0,
-         "max_units": None, "existing_gbps": 0.0, "flow_usd_per_gbps_year": 0.0, "route": "",
-         "_row": 0}
-        for a, b, data in sorted(g.edges(data=True), key=lambda e: (min(e[0], e[1]),
-                                                                     max(e[0], e[1])))
+        {
+            "a": a,
+            "b": b,
+            "km": data["km"],
+            "medium": "smf",
+            "srlg": (),
+            "build_capex_usd": 0.0,
+            "max_units": None,
+            "existing_gbps": 0.0,
+            "flow_usd_per_gbps_year": 0.0,
+            "route": "",
+            "_row": 0,
+        }
+        for a, b, data in sorted(
+            g.edges(data=True), key=lambda e: (min(e[0], e[1]), max(e[0], e[1]))
+        )
     ]
     for row in rows:
         row["a"], row["b"] = sorted((row["a"], row["b"]))
@@ -162,14 +174,32 @@ def link_options(ds: Dataset) -> pd.DataFrame:
                 opex = opex if pd.isna(o["opex_usd_per_year"]) else float(o["opex_usd_per_year"])
                 max_units = None if pd.isna(o["max_units"]) else int(o["max_units"])
             deep = t.deep_buffer_over_km
-            rows.append({
-                "route": r.route, "type": t.type, "capacity_gbps": t.capacity_gbps,
-                "capex_usd": capex, "opex_usd_per_year": opex, "max_units": max_units,
-                "power_w": t.power_w, "ports": t.ports, "dsp_latency_us": t.dsp_latency_us,
-                "deep_buffer": deep is not None and not pd.isna(deep) and r.km > deep,
-            })
-    cols = ["route", "type", "capacity_gbps", "capex_usd", "opex_usd_per_year", "max_units",
-            "power_w", "ports", "dsp_latency_us", "deep_buffer"]
+            rows.append(
+                {
+                    "route": r.route,
+                    "type": t.type,
+                    "capacity_gbps": t.capacity_gbps,
+                    "capex_usd": capex,
+                    "opex_usd_per_year": opex,
+                    "max_units": max_units,
+                    "power_w": t.power_w,
+                    "ports": t.ports,
+                    "dsp_latency_us": t.dsp_latency_us,
+                    "deep_buffer": deep is not None and not pd.isna(deep) and r.km > deep,
+                }
+            )
+    cols = [
+        "route",
+        "type",
+        "capacity_gbps",
+        "capex_usd",
+        "opex_usd_per_year",
+        "max_units",
+        "power_w",
+        "ports",
+        "dsp_latency_us",
+        "deep_buffer",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -244,8 +274,11 @@ def _within(paths: list[Path], bound_ms: float | None) -> list[Path]:
 
 
 def _protect(
-    finder: PathFinder, paths: list[Path], bound_ms: float | None,
-    failures: dict[str, tuple[str, ...]], route_fail: dict[str, set[str]],
+    finder: PathFinder,
+    paths: list[Path],
+    bound_ms: float | None,
+    failures: dict[str, tuple[str, ...]],
+    route_fail: dict[str, set[str]],
 ) -> list[Path]:
     """Add, for each failure shared by every path, the shortest path avoiding it."""
     if not paths:
@@ -253,17 +286,16 @@ def _protect(
     src, dst = paths[0].nodes[0], paths[0].nodes[-1]
     tried: set[str] = set()
     while True:
-        common = set.intersection(*(set().union(*(route_fail[r] for r in p.routes))
-                                    for p in paths))
+        common = set.intersection(*(set().union(*(route_fail[r] for r in p.routes)) for p in paths))
         todo = sorted(common - tried)
         if not todo:
             return paths
         f = todo[0]
         tried.add(f)
         alt = finder.avoiding(src, dst, failures[f])
-        if alt is not None and (bound_ms is None or alt.latency_ms <= bound_ms + EPS_MS):
-            if alt not in paths:
-                paths = [*paths, alt]
+        in_bound = alt is not None and (bound_ms is None or alt.latency_ms <= bound_ms + EPS_MS)
+        if in_bound and alt not in paths:
+            paths = [*paths, alt]
 
 
 def plan_network(ds: Dataset) -> NetworkPlan:
@@ -283,8 +315,11 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         else:
             unusable.append(r.route)
     for rid in unusable:
-        why = "its medium is excluded" if routes.at[rid, "medium"] in excluded else (
-            "no link type of its medium reaches it and it has no existing capacity")
+        why = (
+            "its medium is excluded"
+            if routes.at[rid, "medium"] in excluded
+            else ("no link type of its medium reaches it and it has no existing capacity")
+        )
         log.warning("route %s (%s km) cannot be used: %s", rid, routes.at[rid, "km"], why)
     failures = route_failures(routes, usable)
     route_fail: dict[str, set[str]] = {r: set() for r in usable}
@@ -317,9 +352,18 @@ def plan_network(ds: Dataset) -> NetworkPlan:
                     continue
                 storage_pairs.append((a, b))
                 for src, dst, paths in ((a, b, fwd), (b, a, [p.reversed() for p in fwd])):
-                    commodities.append(Commodity(
-                        f"storage:{src}>{dst}", "storage", src, dst, (a, b),
-                        dem.storage_latency_ms, protect, tuple(paths)))
+                    commodities.append(
+                        Commodity(
+                            f"storage:{src}>{dst}",
+                            "storage",
+                            src,
+                            dst,
+                            (a, b),
+                            dem.storage_latency_ms,
+                            protect,
+                            tuple(paths),
+                        )
+                    )
     sync_pairs, sync_blocked = [], []
     if dem.sync_gbps > 0 or dem.sync_latency_ms is not None:
         for a, b in itertools.combinations(gpu, 2):
@@ -331,17 +375,36 @@ def plan_network(ds: Dataset) -> NetworkPlan:
             if dem.sync_gbps <= 0:
                 continue
             for src, dst, paths in ((a, b, fwd), (b, a, [p.reversed() for p in fwd])):
-                commodities.append(Commodity(
-                    f"sync:{src}>{dst}", "sync", src, dst, (a, b), dem.sync_latency_ms,
-                    protect, tuple(paths)))
+                commodities.append(
+                    Commodity(
+                        f"sync:{src}>{dst}",
+                        "sync",
+                        src,
+                        dst,
+                        (a, b),
+                        dem.sync_latency_ms,
+                        protect,
+                        tuple(paths),
+                    )
+                )
     for d in ds.demands.sort_index().itertuples():
         bound = None if pd.isna(d.max_latency_ms) else float(d.max_latency_ms)
         prot = bool(d.protected) and s.resilience.link_protection == "diverse"
         if d.gbps <= 0:
             continue
-        commodities.append(Commodity(
-            f"demand:{d.demand}", "demand", d.src, d.dst, (d.src, d.dst), bound, prot,
-            tuple(candidates(d.src, d.dst, bound, prot)), gbps=float(d.gbps)))
+        commodities.append(
+            Commodity(
+                f"demand:{d.demand}",
+                "demand",
+                d.src,
+                d.dst,
+                (d.src, d.dst),
+                bound,
+                prot,
+                tuple(candidates(d.src, d.dst, bound, prot)),
+                gbps=float(d.gbps),
+            )
+        )
     restrictions = [
         f"candidate paths: up to {k} shortest per commodity inside its latency bound"
         + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
@@ -351,12 +414,24 @@ def plan_network(ds: Dataset) -> NetworkPlan:
             f"routes generated from coordinates: {len(routes)} candidates "
             f"(candidate_k={net.candidate_k}, max_route_km={net.max_route_km:g})"
         )
-    log.info("network: %d usable routes, %d failures, %d commodities, %d paths",
-             len(usable), len(failures), len(commodities),
-             sum(len(c.paths) for c in commodities))
+    log.info(
+        "network: %d usable routes, %d failures, %d commodities, %d paths",
+        len(usable),
+        len(failures),
+        len(commodities),
+        sum(len(c.paths) for c in commodities),
+    )
     return NetworkPlan(
-        options=options, usable=usable, route_latency_us=latency, failures=failures,
-        commodities=commodities, storage_pairs=storage_pairs, sync_pairs=sync_pairs,
-        sync_blocked=sync_blocked, storage_blocked=storage_blocked,
-        unusable_routes=unusable, restrictions=restrictions, finder=finder,
+        options=options,
+        usable=usable,
+        route_latency_us=latency,
+        failures=failures,
+        commodities=commodities,
+        storage_pairs=storage_pairs,
+        sync_pairs=sync_pairs,
+        sync_blocked=sync_blocked,
+        storage_blocked=storage_blocked,
+        unusable_routes=unusable,
+        restrictions=restrictions,
+        finder=finder,
     )

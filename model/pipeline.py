@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from model.build import build_model, model_size
-from model.index import build_index
 from model.errors import InfeasibleError, NoDesignError, ScaleacrossError
 from model.export import input_hashes, versions, write_results
 from model.extract import Tables, extract
+from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
 from model.precheck import check_feasibility
@@ -64,8 +64,11 @@ def effective(ds: Dataset, opts: SolveOptions) -> Dataset:
 
 
 def run_scenario(
-    data_dir: str | Path, scenario: str = "base", out_root: str | Path | None = "results",
-    opts: SolveOptions | None = None, tee: bool = False,
+    data_dir: str | Path,
+    scenario: str = "base",
+    out_root: str | Path | None = "results",
+    opts: SolveOptions | None = None,
+    tee: bool = False,
 ) -> RunResult:
     """Solve one scenario; write its results under ``out_root/<data set>/<scenario>/``
     (nothing is written when ``out_root`` is None). Raises ScaleacrossError subclasses."""
@@ -77,28 +80,41 @@ def run_scenario(
     _timed(timings, "validate", lambda: check_feasibility(ds, plan, ix))
     model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
     size = model_size(model)
-    log.info("model: %(variables)d variables (%(integer_variables)d integer), "
-             "%(constraints)d constraints", size)
+    log.info(
+        "model: %(variables)d variables (%(integer_variables)d integer), "
+        "%(constraints)d constraints",
+        size,
+    )
     outcome = _timed(timings, "solve", lambda: solve(model, ds.settings.solver, tee=tee))
     if outcome.status == "infeasible":
         raise InfeasibleError(
             "HiGHS proved the requirements infeasible although every single check passed; "
             "they conflict in combination (try relaxing latency bounds, protection, zone "
-            "survival, max_gpu_sites or power caps one at a time)")
+            "survival, max_gpu_sites or power caps one at a time)"
+        )
     if not outcome.has_design:
         raise NoDesignError(
             f"no design found within the limits ({outcome.termination}; time limit "
-            f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap")
+            f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
+        )
     tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
     run = {
-        "dataset": ds.name, "scenario": ds.scenario, "data_dir": str(Path(data_dir).resolve()),
-        "settings": ds.settings.model_dump(mode="json"), "overrides": ds.overrides,
-        "outcome": outcome.as_dict(), "model_size": size, "timings_s": timings,
-        "versions": versions(), "inputs_sha256": input_hashes(ds.path),
+        "dataset": ds.name,
+        "scenario": ds.scenario,
+        "data_dir": str(Path(data_dir).resolve()),
+        "settings": ds.settings.model_dump(mode="json"),
+        "overrides": ds.overrides,
+        "outcome": outcome.as_dict(),
+        "model_size": size,
+        "timings_s": timings,
+        "versions": versions(),
+        "inputs_sha256": input_hashes(ds.path),
         "restrictions": plan.restrictions,
         "network": {
-            "usable_routes": len(plan.usable), "unusable_routes": plan.unusable_routes,
-            "failures": len(plan.failures), "commodities": len(plan.commodities),
+            "usable_routes": len(plan.usable),
+            "unusable_routes": plan.unusable_routes,
+            "failures": len(plan.failures),
+            "commodities": len(plan.commodities),
             "candidate_paths": len(ix.paths),
             "sync_pairs_blocked_by_latency": [list(p[:2]) for p in plan.sync_blocked],
             "storage_pairs_blocked_by_latency": [list(p[:2]) for p in plan.storage_blocked],

@@ -20,11 +20,13 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     gap = "n/a" if pd.isna(s["mip_gap"]) else f"{s['mip_gap']:.4%}"
     console.print(
         f"[bold]{s['dataset']} / {s['scenario']}[/bold]: {s['status']} (gap {gap}), "
-        f"solved in {s['solve_s']:.1f} s, built in {s['build_s']:.1f} s")
+        f"solved in {s['solve_s']:.1f} s, built in {s['build_s']:.1f} s"
+    )
     console.print(
         f"annual cost {_usd(s['annual_cost_usd'])}/yr · capex {_usd(s['capex_usd'])} · "
         f"power {s['power_mw']:.2f} MW (IT {s['it_power_mw']:.2f} MW, network "
-        f"{s['network_power_kw']:.1f} kW) · racks capex {_usd(s['rack_capex_usd'])} (not in cost)")
+        f"{s['network_power_kw']:.1f} kW) · racks capex {_usd(s['rack_capex_usd'])} (not in cost)"
+    )
     costs = Table(title="annual cost by part", show_edge=False)
     costs.add_column("part")
     costs.add_column("USD/yr", justify="right")
@@ -39,23 +41,30 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     sites = result.tables.sites
     used = sites[sites["open"] == 1]
     st = Table(title="open sites", show_edge=False)
-    for col in ("site", "zone", "cooling", "racks", "storage PB", "facility kW", "PUE",
-                "routers"):
+    for col in ("site", "zone", "cooling", "racks", "storage PB", "facility kW", "PUE", "routers"):
         st.add_column(col, justify="right" if col not in ("site", "zone", "cooling") else "left")
     for r in used.itertuples():
-        st.add_row(r.site, str(r.zone), r.cooling, str(r.gpu_racks), f"{r.storage_pb:g}",
-                   f"{r.facility_kw:,.0f}", "" if pd.isna(r.pue) else f"{r.pue:.3f}",
-                   r.router_models or "-")
+        st.add_row(
+            r.site,
+            str(r.zone),
+            r.cooling,
+            str(r.gpu_racks),
+            f"{r.storage_pb:g}",
+            f"{r.facility_kw:,.0f}",
+            "" if pd.isna(r.pue) else f"{r.pue:.3f}",
+            r.router_models or "-",
+        )
     console.print(st)
     links = result.tables.links
     if not links.empty:
-        by_type = links.groupby("type").agg(routes=("route", "nunique"), units=("units", "sum"),
-                                            gbps=("capacity_gbps", "sum"))
+        by_type = links.groupby("type").agg(
+            routes=("route", "nunique"), units=("units", "sum"), gbps=("capacity_gbps", "sum")
+        )
         lt = Table(title=f"links: {int(s['routes_lit'])} routes lit", show_edge=False)
         for col in ("type", "routes", "units", "capacity Gbps"):
             lt.add_column(col, justify="left" if col == "type" else "right")
-        for t, r in by_type.iterrows():
-            lt.add_row(str(t), str(r["routes"]), str(r["units"]), f"{r['gbps']:,.0f}")
+        for t, r in zip(by_type.index, by_type.itertuples(index=False), strict=True):
+            lt.add_row(str(t), str(r.routes), str(r.units), f"{r.gbps:,.0f}")
         console.print(lt)
     if result.run.get("restrictions"):
         console.print("restrictions: " + "; ".join(result.run["restrictions"]))

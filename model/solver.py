@@ -47,30 +47,58 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
-_INFEASIBLE = {TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
-               TerminationCondition.infeasibleOrUnbounded}
-_LIMITS = {TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
-           TerminationCondition.objectiveLimit, TerminationCondition.minStepLength,
-           TerminationCondition.interrupted}
+_INFEASIBLE = {
+    TerminationCondition.provenInfeasible,
+    TerminationCondition.locallyInfeasible,
+    TerminationCondition.infeasibleOrUnbounded,
+}
+_LIMITS = {
+    TerminationCondition.maxTimeLimit,
+    TerminationCondition.iterationLimit,
+    TerminationCondition.objectiveLimit,
+    TerminationCondition.minStepLength,
+    TerminationCondition.interrupted,
+}
 
 
 def solve(m: pyo.ConcreteModel, opts: SolverSettings, tee: bool = False) -> Outcome:
     """Solve ``m`` with HiGHS under ``opts``; load the solution when there is one."""
     solver = SolverFactory("highs")
     if not solver.available():
-        return Outcome("error", "solverUnavailable", "noSolution", None, None, None, 0.0,
-                       "HiGHS is not available: pip install highspy")
+        return Outcome(
+            "error",
+            "solverUnavailable",
+            "noSolution",
+            None,
+            None,
+            None,
+            0.0,
+            "HiGHS is not available: pip install highspy",
+        )
     start = time.perf_counter()
     try:
         res = solver.solve(
-            m, tee=tee, time_limit=opts.time_limit_s, rel_gap=opts.mip_gap, threads=opts.threads,
+            m,
+            tee=tee,
+            time_limit=opts.time_limit_s,
+            rel_gap=opts.mip_gap,
+            threads=opts.threads,
             solver_options={"random_seed": opts.seed, "mip_abs_gap": 1e-6},
-            load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
         )
     except Exception as exc:  # the solver itself failed: report, never pass off a design
         log.exception("HiGHS failed")
-        return Outcome("error", "error", "noSolution", None, None, None,
-                       time.perf_counter() - start, f"solver error: {exc}")
+        return Outcome(
+            "error",
+            "error",
+            "noSolution",
+            None,
+            None,
+            None,
+            time.perf_counter() - start,
+            f"solver error: {exc}",
+        )
     elapsed = time.perf_counter() - start
     tc, ss = res.termination_condition, res.solution_status
     objective = res.incumbent_objective
@@ -94,6 +122,14 @@ def solve(m: pyo.ConcreteModel, opts: SolverSettings, tee: bool = False) -> Outc
         "infeasible": "HiGHS proved the model infeasible",
         "error": f"no design: {tc.name}",
     }[status]
-    log.info("solve: %s (%s, %s) objective=%s bound=%s gap=%s in %.2f s", status, tc.name,
-             ss.name, objective, bound, gap, elapsed)
+    log.info(
+        "solve: %s (%s, %s) objective=%s bound=%s gap=%s in %.2f s",
+        status,
+        tc.name,
+        ss.name,
+        objective,
+        bound,
+        gap,
+        elapsed,
+    )
     return Outcome(status, tc.name, ss.name, objective, bound, gap, elapsed, msg)

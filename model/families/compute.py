@@ -26,27 +26,37 @@ def add_compute(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.GPU_SITES = pyo.Set(initialize=ix.gpu_sites, ordered=True)
     m.RACK_COOLING = pyo.Set(initialize=ix.rack_methods, ordered=True)
     m.gpu = pyo.Var(m.GPU_SITES, domain=pyo.Binary)
-    m.racks = pyo.Var(m.GPU_SITES, m.RACK_COOLING, domain=pyo.NonNegativeIntegers,
-                      bounds=lambda _, s, k: (0, ix.max_racks[s]))
+    m.racks = pyo.Var(
+        m.GPU_SITES,
+        m.RACK_COOLING,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, s, k: (0, ix.max_racks[s]),
+    )
     if dem.gpu_racks == 0:
         return
     m.compute_total = pyo.Constraint(
-        expr=sum(m.racks[s, k] for s in m.GPU_SITES for k in m.RACK_COOLING) == dem.gpu_racks)
+        expr=sum(m.racks[s, k] for s in m.GPU_SITES for k in m.RACK_COOLING) == dem.gpu_racks
+    )
 
     def site_racks(s: str) -> pyo.Expression:
         return sum(m.racks[s, k] for k in m.RACK_COOLING)
 
     m.compute_min_racks = pyo.Constraint(
-        m.GPU_SITES, rule=lambda _, s: site_racks(s) >= dem.min_racks_per_gpu_site * m.gpu[s])
+        m.GPU_SITES, rule=lambda _, s: site_racks(s) >= dem.min_racks_per_gpu_site * m.gpu[s]
+    )
     m.compute_max_racks = pyo.Constraint(
-        m.GPU_SITES, rule=lambda _, s: site_racks(s) <= ix.max_racks[s] * m.gpu[s])
+        m.GPU_SITES, rule=lambda _, s: site_racks(s) <= ix.max_racks[s] * m.gpu[s]
+    )
     m.compute_gpu_open = pyo.Constraint(m.GPU_SITES, rule=lambda _, s: m.gpu[s] <= m.open[s])
     m.compute_rack_cooling = pyo.Constraint(
-        m.GPU_SITES, m.RACK_COOLING,
-        rule=lambda _, s, k: m.racks[s, k] <= ix.max_racks[s] * m.cool[s, k])
+        m.GPU_SITES,
+        m.RACK_COOLING,
+        rule=lambda _, s, k: m.racks[s, k] <= ix.max_racks[s] * m.cool[s, k],
+    )
     if dem.max_gpu_sites is not None and dem.max_gpu_sites < len(ix.gpu_sites):
         m.compute_max_sites = pyo.Constraint(
-            expr=sum(m.gpu[s] for s in m.GPU_SITES) <= dem.max_gpu_sites)
+            expr=sum(m.gpu[s] for s in m.GPU_SITES) <= dem.max_gpu_sites
+        )
 
 
 def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
@@ -59,8 +69,11 @@ def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None
     m.ZONES = pyo.Set(initialize=zones, ordered=True)
     m.compute_zone_survival = pyo.Constraint(
         m.ZONES,
-        rule=lambda _, z: sum(m.racks[s, k] for s in m.GPU_SITES if s not in ix.zones[z]
-                              for k in m.RACK_COOLING) >= need)
+        rule=lambda _, z: (
+            sum(m.racks[s, k] for s in m.GPU_SITES if s not in ix.zones[z] for k in m.RACK_COOLING)
+            >= need
+        ),
+    )
 
 
 def add_storage(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
@@ -68,18 +81,23 @@ def add_storage(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     at most storage_pb; stor_s ≤ ub_s × open_s."""
     dem = ds.settings.demand
     m.STORAGE_SITES = pyo.Set(initialize=ix.storage_sites, ordered=True)
-    m.stor = pyo.Var(m.STORAGE_SITES, domain=pyo.NonNegativeReals,
-                     bounds=lambda _, s: (0, ix.storage_ub[s]))
+    m.stor = pyo.Var(
+        m.STORAGE_SITES, domain=pyo.NonNegativeReals, bounds=lambda _, s: (0, ix.storage_ub[s])
+    )
     if dem.storage_pb <= 0:
         return
     m.storage_total = pyo.Constraint(
-        expr=sum(m.stor[s] for s in m.STORAGE_SITES) == dem.storage_pb * dem.storage_copies)
+        expr=sum(m.stor[s] for s in m.STORAGE_SITES) == dem.storage_pb * dem.storage_copies
+    )
     m.storage_open = pyo.Constraint(
-        m.STORAGE_SITES, rule=lambda _, s: m.stor[s] <= ix.storage_ub[s] * m.open[s])
+        m.STORAGE_SITES, rule=lambda _, s: m.stor[s] <= ix.storage_ub[s] * m.open[s]
+    )
     if dem.storage_copies > 1:
         zones = sorted(z for z, members in ix.zones.items() if set(members) & set(ix.storage_sites))
         m.STORAGE_ZONES = pyo.Set(initialize=zones, ordered=True)
         m.storage_zone_copy = pyo.Constraint(
             m.STORAGE_ZONES,
-            rule=lambda _, z: sum(m.stor[s] for s in m.STORAGE_SITES if s in ix.zones[z])
-            <= dem.storage_pb)
+            rule=lambda _, z: (
+                sum(m.stor[s] for s in m.STORAGE_SITES if s in ix.zones[z]) <= dem.storage_pb
+            ),
+        )

@@ -16,13 +16,18 @@ def add_links(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.LINK_OPTIONS = pyo.Set(initialize=ix.options, dimen=2, ordered=True)
     lit_routes = [r for r in ix.routes if ix.route_units_ub.get(r, 0) > 0]
     m.LIT_ROUTES = pyo.Set(initialize=lit_routes, ordered=True)
-    m.units = pyo.Var(m.LINK_OPTIONS, domain=pyo.NonNegativeIntegers,
-                      bounds=lambda _, r, t: (0, ix.units_ub[(r, t)]))
+    m.units = pyo.Var(
+        m.LINK_OPTIONS,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, r, t: (0, ix.units_ub[(r, t)]),
+    )
     m.lit = pyo.Var(m.LIT_ROUTES, domain=pyo.Binary)
     m.links_lit = pyo.Constraint(
         m.LIT_ROUTES,
-        rule=lambda _, r: sum(m.units[o] for o in ix.options if o[0] == r)
-        <= ix.route_units_ub[r] * m.lit[r])
+        rule=lambda _, r: (
+            sum(m.units[o] for o in ix.options if o[0] == r) <= ix.route_units_ub[r] * m.lit[r]
+        ),
+    )
 
 
 def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
@@ -35,7 +40,8 @@ def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
 
     def capacity(_: pyo.ConcreteModel, r: str, way: str) -> pyo.Expression:
         cap = ds.routes.at[r, "existing_gbps"] + sum(
-            ix.option[o]["capacity_gbps"] * m.units[o] for o in ix.options if o[0] == r)
+            ix.option[o]["capacity_gbps"] * m.units[o] for o in ix.options if o[0] == r
+        )
         return sum(m.flow[p] for p in ix.loads[(r, way)]) <= cap
 
     m.links_capacity = pyo.Constraint(m.ROUTE_WAYS, rule=capacity)

@@ -12,8 +12,17 @@ from model.index import ModelIndex
 from model.load import Dataset
 
 HOURS_PER_YEAR_K = 8.76  # kW·year → MWh
-COST_PARTS = ("sites", "cooling", "routers", "optics", "link_opex", "routes", "flow", "energy",
-              "carbon")
+COST_PARTS = (
+    "sites",
+    "cooling",
+    "routers",
+    "optics",
+    "link_opex",
+    "routes",
+    "flow",
+    "energy",
+    "carbon",
+)
 
 
 def add_objective(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
@@ -33,36 +42,57 @@ def add_objective(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.cost_sites = pyo.Expression(m.SITES, rule=site_capex)
     m.cost_cooling = pyo.Expression(
         m.SITES,
-        rule=lambda _, s: crf["cooling"] * sum(cooling.at[k, "capex_usd_per_kw"] * m.it[s, k]
-                                               for k in m.COOLING) if s in ix.cooled else 0.0)
+        rule=lambda _, s: (
+            crf["cooling"] * sum(cooling.at[k, "capex_usd_per_kw"] * m.it[s, k] for k in m.COOLING)
+            if s in ix.cooled
+            else 0.0
+        ),
+    )
     m.cost_routers = pyo.Expression(
         m.SITES,
-        rule=lambda _, s: crf["router"] * sum(routers.at[r, "capex_usd"] * m.routers[s, r]
-                                              for r in m.ROUTER_MODELS)
-        if s in ix.site_routes else 0.0)
+        rule=lambda _, s: (
+            crf["router"]
+            * sum(routers.at[r, "capex_usd"] * m.routers[s, r] for r in m.ROUTER_MODELS)
+            if s in ix.site_routes
+            else 0.0
+        ),
+    )
     m.cost_energy = pyo.Expression(
         m.SITES,
-        rule=lambda _, s: HOURS_PER_YEAR_K * sites.at[s, "energy_usd_per_mwh"] * m.facility[s])
+        rule=lambda _, s: HOURS_PER_YEAR_K * sites.at[s, "energy_usd_per_mwh"] * m.facility[s],
+    )
     m.cost_carbon = pyo.Expression(
         m.SITES,
-        rule=lambda _, s: econ.carbon_usd_per_t * HOURS_PER_YEAR_K
-        * sites.at[s, "carbon_kg_per_mwh"] / 1000.0 * m.facility[s])
+        rule=lambda _, s: (
+            econ.carbon_usd_per_t
+            * HOURS_PER_YEAR_K
+            * sites.at[s, "carbon_kg_per_mwh"]
+            / 1000.0
+            * m.facility[s]
+        ),
+    )
     m.cost_optics = pyo.Expression(
         m.LINK_OPTIONS,
-        rule=lambda _, r, t: crf["optics"] * ix.option[(r, t)]["capex_usd"] * m.units[r, t])
+        rule=lambda _, r, t: crf["optics"] * ix.option[(r, t)]["capex_usd"] * m.units[r, t],
+    )
     m.cost_link_opex = pyo.Expression(
-        m.LINK_OPTIONS,
-        rule=lambda _, r, t: ix.option[(r, t)]["opex_usd_per_year"] * m.units[r, t])
+        m.LINK_OPTIONS, rule=lambda _, r, t: ix.option[(r, t)]["opex_usd_per_year"] * m.units[r, t]
+    )
     m.cost_routes = pyo.Expression(
         m.ROUTES,
-        rule=lambda _, r: crf["site"] * routes.at[r, "build_capex_usd"] * m.lit[r]
-        if r in m.LIT_ROUTES else 0.0)
+        rule=lambda _, r: (
+            crf["site"] * routes.at[r, "build_capex_usd"] * m.lit[r] if r in m.LIT_ROUTES else 0.0
+        ),
+    )
     m.route_flow = pyo.Expression(
         m.ROUTES,
-        rule=lambda _, r: sum(m.flow[p] for way in ("ab", "ba", "both")
-                              for p in ix.loads.get((r, way), [])))
+        rule=lambda _, r: sum(
+            m.flow[p] for way in ("ab", "ba", "both") for p in ix.loads.get((r, way), [])
+        ),
+    )
     m.cost_flow = pyo.Expression(
-        m.ROUTES, rule=lambda _, r: routes.at[r, "flow_usd_per_gbps_year"] * m.route_flow[r])
+        m.ROUTES, rule=lambda _, r: routes.at[r, "flow_usd_per_gbps_year"] * m.route_flow[r]
+    )
 
     parts = {name: getattr(m, f"cost_{name}") for name in COST_PARTS}
     m.annual_cost = pyo.Expression(expr=sum(e[i] for e in parts.values() for i in e))

@@ -16,7 +16,8 @@ def add_cooling(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.COOLING = pyo.Set(initialize=ix.methods, ordered=True)
     m.cool = pyo.Var(m.COOLED, m.COOLING, domain=pyo.Binary)
     m.cooling_choice = pyo.Constraint(
-        m.COOLED, rule=lambda _, s: sum(m.cool[s, k] for k in m.COOLING) == m.open[s])
+        m.COOLED, rule=lambda _, s: sum(m.cool[s, k] for k in m.COOLING) == m.open[s]
+    )
 
 
 def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
@@ -36,17 +37,23 @@ def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
             kw += dem.storage_kw_per_pb * m.stor[s]
         if s in ix.site_routes:
             kw += sum(ds.routers.at[r, "power_kw"] * m.routers[s, r] for r in m.ROUTER_MODELS)
-            kw += sum(ix.option[o]["power_w"] / 2000.0 * m.units[o]
-                      for o in ix.options if o[0] in ix.site_routes[s])
+            kw += sum(
+                ix.option[o]["power_w"] / 2000.0 * m.units[o]
+                for o in ix.options
+                if o[0] in ix.site_routes[s]
+            )
         return kw
 
     m.it_load = pyo.Expression(m.SITES, rule=it_load)
-    m.it = pyo.Var(m.COOLED, m.COOLING, domain=pyo.NonNegativeReals,
-                   bounds=lambda _, s, k: (0, ix.it_ub[s]))
+    m.it = pyo.Var(
+        m.COOLED, m.COOLING, domain=pyo.NonNegativeReals, bounds=lambda _, s, k: (0, ix.it_ub[s])
+    )
     m.power_it_split = pyo.Constraint(
-        m.COOLED, rule=lambda _, s: sum(m.it[s, k] for k in m.COOLING) == m.it_load[s])
+        m.COOLED, rule=lambda _, s: sum(m.it[s, k] for k in m.COOLING) == m.it_load[s]
+    )
     m.power_it_cooling = pyo.Constraint(
-        m.COOLED, m.COOLING, rule=lambda _, s, k: m.it[s, k] <= ix.it_ub[s] * m.cool[s, k])
+        m.COOLED, m.COOLING, rule=lambda _, s, k: m.it[s, k] <= ix.it_ub[s] * m.cool[s, k]
+    )
 
     def facility(_: pyo.ConcreteModel, s: str) -> pyo.Expression:
         off = sites.at[s, "pue_offset"]
@@ -60,9 +67,15 @@ def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.POWER_CAPPED = pyo.Set(initialize=capped, ordered=True)
     m.power_site_cap = pyo.Constraint(
         m.POWER_CAPPED,
-        rule=lambda _, s: m.facility[s] <= 1000.0 * sites.at[s, "max_power_mw"] * m.open[s])
-    ends = sorted({(r, s) for r in ix.routes for s in (ds.routes.at[r, "a"], ds.routes.at[r, "b"])
-                   if ix.route_units_ub.get(r, 0) > 0})
+        rule=lambda _, s: m.facility[s] <= 1000.0 * sites.at[s, "max_power_mw"] * m.open[s],
+    )
+    ends = sorted(
+        {
+            (r, s)
+            for r in ix.routes
+            for s in (ds.routes.at[r, "a"], ds.routes.at[r, "b"])
+            if ix.route_units_ub.get(r, 0) > 0
+        }
+    )
     m.ROUTE_ENDS = pyo.Set(initialize=ends, dimen=2, ordered=True)
-    m.power_route_open = pyo.Constraint(
-        m.ROUTE_ENDS, rule=lambda _, r, s: m.open[s] >= m.lit[r])
+    m.power_route_open = pyo.Constraint(m.ROUTE_ENDS, rule=lambda _, r, s: m.open[s] >= m.lit[r])

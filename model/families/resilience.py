@@ -38,8 +38,11 @@ def add_protection(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Netw
 
     def survive(_: pyo.ConcreteModel, c: int, f: str) -> pyo.Expression:
         cut = set(plan.failures[f])
-        alive = [(c, p) for p, path in enumerate(plan.commodities[c].paths)
-                 if not cut.intersection(path.routes)]
+        alive = [
+            (c, p)
+            for p, path in enumerate(plan.commodities[c].paths)
+            if not cut.intersection(path.routes)
+        ]
         return sum(m.flow[q] for q in alive) >= share * m.commodity_demand[c]
 
     m.resilience_protection = pyo.Constraint(m.PROTECTION, rule=survive)

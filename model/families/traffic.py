@@ -18,8 +18,9 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
     dem = ds.settings.demand
     m.COMMODITIES = pyo.Set(initialize=range(len(plan.commodities)), ordered=True)
     m.PATHS = pyo.Set(initialize=ix.paths, dimen=2, ordered=True)
-    m.flow = pyo.Var(m.PATHS, domain=pyo.NonNegativeReals,
-                     bounds=lambda _, c, p: (0, ix.commodity_ub[c]))
+    m.flow = pyo.Var(
+        m.PATHS, domain=pyo.NonNegativeReals, bounds=lambda _, c, p: (0, ix.commodity_ub[c])
+    )
 
     storage_traffic = dem.storage_gbps_per_rack > 0 and ix.gpu_sites
     local = [(s, s) for s in ix.gpu_sites if s in ix.storage_ub] if storage_traffic else []
@@ -29,25 +30,34 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
     if storage_traffic:
         m.traffic_storage_demand = pyo.Constraint(
             m.GPU_SITES,
-            rule=lambda _, b: sum(m.h[a, bb] for a, bb in h_pairs if bb == b)
-            == dem.storage_gbps_per_rack * sum(m.racks[b, k] for k in m.RACK_COOLING))
+            rule=lambda _, b: (
+                sum(m.h[a, bb] for a, bb in h_pairs if bb == b)
+                == dem.storage_gbps_per_rack * sum(m.racks[b, k] for k in m.RACK_COOLING)
+            ),
+        )
         served = sorted({a for a, _ in h_pairs})
         m.traffic_storage_serve = pyo.Constraint(
             served,
-            rule=lambda _, a: sum(m.h[aa, b] for aa, b in h_pairs if aa == a)
-            <= dem.storage_gbps_per_pb * m.stor[a])
+            rule=lambda _, a: (
+                sum(m.h[aa, b] for aa, b in h_pairs if aa == a)
+                <= dem.storage_gbps_per_pb * m.stor[a]
+            ),
+        )
 
-    m.SYNC_PAIRS = pyo.Set(initialize=plan.sync_pairs if dem.sync_gbps > 0 else [], dimen=2,
-                           ordered=True)
+    m.SYNC_PAIRS = pyo.Set(
+        initialize=plan.sync_pairs if dem.sync_gbps > 0 else [], dimen=2, ordered=True
+    )
     m.pair = pyo.Var(m.SYNC_PAIRS, domain=pyo.NonNegativeReals, bounds=(0, 1))
     if dem.sync_gbps > 0 and len(ix.gpu_sites) > 1:
         m.traffic_sync_pair = pyo.Constraint(
-            m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] >= m.gpu[a] + m.gpu[b] - 1)
+            m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] >= m.gpu[a] + m.gpu[b] - 1
+        )
     blocked = sorted((a, b) for a, b, _ in plan.sync_blocked)
     if blocked:
         m.SYNC_BLOCKED = pyo.Set(initialize=blocked, dimen=2, ordered=True)
         m.traffic_sync_blocked = pyo.Constraint(
-            m.SYNC_BLOCKED, rule=lambda _, a, b: m.gpu[a] + m.gpu[b] <= 1)
+            m.SYNC_BLOCKED, rule=lambda _, a, b: m.gpu[a] + m.gpu[b] <= 1
+        )
 
     def demand(c: int) -> pyo.Expression | float:
         com = plan.commodities[c]
@@ -63,4 +73,5 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         paths_of.setdefault(c, []).append((c, p))
     m.traffic_flow = pyo.Constraint(
         m.COMMODITIES,
-        rule=lambda _, c: sum(m.flow[p] for p in paths_of.get(c, [])) >= m.commodity_demand[c])
+        rule=lambda _, c: sum(m.flow[p] for p in paths_of.get(c, [])) >= m.commodity_demand[c],
+    )
