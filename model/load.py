@@ -127,15 +127,20 @@ def parse_table(table: Table, df: pd.DataFrame, problems: Problems) -> pd.DataFr
             if err:
                 problems.at(table.file, i, ident, col.name, err)
             rec[col.name] = value
-        rec["_row"] = i
+        if table is schema.SCENARIOS:  # overrides stay text; pydantic types them per key
+            rec.update({k: v for k, v in row.items() if k not in rec})
+        rec["src_row"] = i
         records.append(rec)
-    out = pd.DataFrame.from_records(records, columns=[c.name for c in table.columns] + ["_row"])
+    columns = [c.name for c in table.columns] + ["src_row"]
+    if table is schema.SCENARIOS:
+        columns += [c for c in df.columns if c not in columns]
+    out = pd.DataFrame.from_records(records, columns=columns)
     for key in table.key:
         dup = out[key][out[key].duplicated(keep="first")]
         for idx, value in dup.items():
             problems.at(
                 table.file,
-                int(out.at[idx, "_row"]),
+                int(out.at[idx, "src_row"]),
                 "",
                 key,
                 f"duplicate id {value!r}; ids must be unique",
@@ -169,14 +174,14 @@ def _scenario_overrides(
         problems.add(f"scenarios.csv: no scenario {scenario!r} (known: {known})")
         return {}
     row = rows.iloc[0]
-    return {k: v for k, v in row.items() if k not in ("scenario", "_row") and v != ""}
+    return {k: v for k, v in row.items() if k not in ("scenario", "src_row") and v != ""}
 
 
 def check_scenario_columns(scenarios: pd.DataFrame, problems: Problems) -> None:
     """Every column of scenarios.csv must be a settings key in dotted form."""
     keys = settings_keys()
     for col in scenarios.columns:
-        if col in ("scenario", "_row") or col in keys:
+        if col in ("scenario", "src_row") or col in keys:
             continue
         if any(col.startswith(k + ".") for k in keys):  # dict-valued key, e.g. latency table
             continue
@@ -229,7 +234,7 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
     problems.raise_if_any(f"data set {folder.name} is invalid")
     row = None
     if overrides and scenarios is not None:
-        row = int(scenarios.loc[scenarios["scenario"] == scenario, "_row"].iloc[0])
+        row = int(scenarios.loc[scenarios["scenario"] == scenario, "src_row"].iloc[0])
     settings = _effective_settings(raw, overrides, scenario, row) if overrides else base_settings
 
     sites = tables["sites.csv"]
@@ -286,7 +291,7 @@ def _assign_route_ids(routes: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     for idx in routes.index[routes["route"].duplicated()]:
         problems.at(
             "routes.csv",
-            int(routes.at[idx, "_row"]),
+            int(routes.at[idx, "src_row"]),
             "",
             "route",
             f"duplicate route id {routes.at[idx, 'route']!r}",
@@ -296,7 +301,7 @@ def _assign_route_ids(routes: pd.DataFrame, problems: Problems) -> pd.DataFrame:
 
 def _demand_ids(demands: pd.DataFrame | None, problems: Problems) -> pd.DataFrame:
     if demands is None:
-        demands = pd.DataFrame(columns=[c.name for c in schema.DEMANDS.columns] + ["_row"])
+        demands = pd.DataFrame(columns=[c.name for c in schema.DEMANDS.columns] + ["src_row"])
     demands = demands.copy()
     ids, seen = [], {}
     for src, dst, given in zip(demands["src"], demands["dst"], demands["demand"], strict=True):
@@ -307,7 +312,7 @@ def _demand_ids(demands: pd.DataFrame | None, problems: Problems) -> pd.DataFram
     for idx in demands.index[demands["demand"].duplicated()]:
         problems.at(
             "demands.csv",
-            int(demands.at[idx, "_row"]),
+            int(demands.at[idx, "src_row"]),
             "",
             "demand",
             f"duplicate demand id {demands.at[idx, 'demand']!r}",
@@ -334,17 +339,19 @@ def _cross_check(
             if getattr(r, end) not in known:
                 problems.at(
                     "routes.csv",
-                    r._row,
+                    r.src_row,
                     ident,
                     end,
                     f"site {getattr(r, end)!r} is not in sites.csv",
                 )
         if r.a == r.b:
-            problems.at("routes.csv", r._row, ident, "b", "a route must join two different sites")
+            problems.at(
+                "routes.csv", r.src_row, ident, "b", "a route must join two different sites"
+            )
         if r.medium not in media:
             problems.at(
                 "routes.csv",
-                r._row,
+                r.src_row,
                 ident,
                 "medium",
                 f"medium {r.medium!r} is not a key of [network.latency_us_per_km] "
@@ -354,7 +361,7 @@ def _cross_check(
         if t.medium not in media:
             problems.at(
                 "link_types.csv",
-                t._row,
+                t.src_row,
                 f", type {t.type!r}",
                 "medium",
                 f"medium {t.medium!r} is not a key of [network.latency_us_per_km] "
@@ -366,13 +373,13 @@ def _cross_check(
             if getattr(d, end) not in known:
                 problems.at(
                     "demands.csv",
-                    d._row,
+                    d.src_row,
                     ident,
                     end,
                     f"site {getattr(d, end)!r} is not in sites.csv",
                 )
         if d.src == d.dst:
-            problems.at("demands.csv", d._row, ident, "dst", "src and dst must differ")
+            problems.at("demands.csv", d.src_row, ident, "dst", "src and dst must differ")
     if cooling.empty:
         problems.add("cooling.csv: has no rows; at least one cooling method is needed")
     if routers.empty:
@@ -382,7 +389,7 @@ def _cross_check(
             if k.pue + s.pue_offset < 1.0:
                 problems.at(
                     "sites.csv",
-                    s._row,
+                    s.src_row,
                     f", site {s.site!r}",
                     "pue_offset",
                     f"value {s.pue_offset:g} makes {k.method!r} PUE "
@@ -392,7 +399,7 @@ def _cross_check(
         if settings.network.transit_pue + s.pue_offset < 1.0 and not (s.gpu or s.storage):
             problems.at(
                 "sites.csv",
-                s._row,
+                s.src_row,
                 f", site {s.site!r}",
                 "pue_offset",
                 f"value {s.pue_offset:g} makes the transit PUE < 1",
@@ -424,7 +431,11 @@ def _match_offers(
         if o.route:
             if o.route not in routes.index:
                 problems.at(
-                    "offers.csv", o._row, ident, "route", f"route {o.route!r} is not in routes.csv"
+                    "offers.csv",
+                    o.src_row,
+                    ident,
+                    "route",
+                    f"route {o.route!r} is not in routes.csv",
                 )
                 continue
             route = o.route
@@ -433,7 +444,7 @@ def _match_offers(
             if not matches:
                 problems.at(
                     "offers.csv",
-                    o._row,
+                    o.src_row,
                     ident,
                     "a",
                     f"no route {o.a}-{o.b} of medium {o.medium!r} in routes.csv",
@@ -442,7 +453,7 @@ def _match_offers(
             if len(matches) > 1:
                 problems.at(
                     "offers.csv",
-                    o._row,
+                    o.src_row,
                     ident,
                     "route",
                     f"{len(matches)} parallel routes {o.a}-{o.b} ({o.medium}) match; "
@@ -453,7 +464,7 @@ def _match_offers(
         if o.type not in link_types.index:
             problems.at(
                 "offers.csv",
-                o._row,
+                o.src_row,
                 ident,
                 "type",
                 f"link type {o.type!r} is not in link_types.csv",
@@ -462,7 +473,7 @@ def _match_offers(
         if link_types.at[o.type, "medium"] != routes.at[route, "medium"]:
             problems.at(
                 "offers.csv",
-                o._row,
+                o.src_row,
                 ident,
                 "type",
                 f"type {o.type!r} runs on {link_types.at[o.type, 'medium']!r}, "

@@ -84,7 +84,7 @@ def generate_routes(sites: pd.DataFrame, net: Network) -> pd.DataFrame:
             "existing_gbps": 0.0,
             "flow_usd_per_gbps_year": 0.0,
             "route": "",
-            "_row": 0,
+            "src_row": 0,
         }
         for a, b, data in sorted(
             g.edges(data=True), key=lambda e: (min(e[0], e[1]), max(e[0], e[1]))
@@ -298,6 +298,14 @@ def _protect(
             paths = [*paths, alt]
 
 
+def unusable_reason(ds: Dataset, rid: str) -> str:
+    """Why a route can carry nothing, in planner terms."""
+    r = ds.routes.loc[rid]
+    if r["medium"] in ds.settings.network.exclude_media:
+        return f"{rid} (medium {r['medium']!r} is in [network] exclude_media)"
+    return f"{rid} ({r['km']:g} km: no link type of medium {r['medium']!r} reaches it)"
+
+
 def plan_network(ds: Dataset) -> NetworkPlan:
     """Link options, usable routes, failures, commodities and candidate paths."""
     s = ds.settings
@@ -315,12 +323,7 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         else:
             unusable.append(r.route)
     for rid in unusable:
-        why = (
-            "its medium is excluded"
-            if routes.at[rid, "medium"] in excluded
-            else ("no link type of its medium reaches it and it has no existing capacity")
-        )
-        log.warning("route %s (%s km) cannot be used: %s", rid, routes.at[rid, "km"], why)
+        log.warning("route cannot be used: %s", unusable_reason(ds, rid))
     failures = route_failures(routes, usable)
     route_fail: dict[str, set[str]] = {r: set() for r in usable}
     for f, rs in failures.items():

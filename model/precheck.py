@@ -8,7 +8,7 @@ import logging
 from model.errors import InfeasibleError
 from model.index import ModelIndex
 from model.load import Dataset
-from model.network import NetworkPlan
+from model.network import NetworkPlan, unusable_reason
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,12 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
     if deep and not ds.routers["deep_buffer"].any():
         log.warning("%d route options need deep-buffer routers but routers.csv has none", len(deep))
     if problems:
+        if plan.unusable_routes:
+            names = ", ".join(unusable_reason(ds, r) for r in plan.unusable_routes[:10])
+            more = len(plan.unusable_routes) - 10
+            problems.append(
+                f"routes that cannot be used: {names}" + (f" and {more} more" if more > 0 else "")
+            )
         raise InfeasibleError("the requirements cannot all be met", problems)
 
 

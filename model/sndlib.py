@@ -892,7 +892,9 @@ demands.csv, one row per demand:
 settings.toml: capacity_sharing = {sharing} (U links: both directions share a link's
 capacity; B links: each direction has it in full); no GPU racks, storage or sync traffic;
 no protection; discount rate 0, lifetimes 1; `[sndlib]` holds network, variant,
-coordinates and preinstalled_cost.
+coordinates and preinstalled_cost. paths_per_pair = 10 candidate paths per demand narrow
+SNDlib's all-paths routing: a path-based solve can only cost more; raise it (or route
+on arcs) for an exact comparison.
 
 routers.csv: one free virtual router, capacity 10 × total demand, 10^6 ports.
 cooling.csv: one free method `none`, PUE 1. Neither adds cost.
@@ -934,20 +936,50 @@ def write_dataset(
         )
         os.chmod(tmp, 0o755)
         old = None
-        if out_dir.exists():
+        if out_dir.exists():  # empty, or --force: set aside until the new one is in place
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.replace(out_dir, old / "d")
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old)
+            os.replace(out_dir, old / out_dir.name)
+        try:
+            os.replace(tmp, out_dir)
+        except BaseException:
+            if old is not None:
+                os.replace(old / out_dir.name, out_dir)
+                old.rmdir()
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old)
     logger.info("wrote %s (%s %s)", out_dir, ds.network.name, ds.variant.code)
     return out_dir
 
 
 # --------------------------------------------------------------------------- CLI
+
+
+EPILOG = """\
+OUT_DIR receives settings.toml, sites.csv, routes.csv, link_types.csv, offers.csv,
+demands.csv, routers.csv, cooling.csv and a README.md with the full column mapping:
+  nodes    -> sites.csv: transit nodes, one zone each, no cost; lat/lon from (y, x),
+              or a 1-degree box when the coordinates are not geographic
+  links    -> routes.csv: one route per link in file order, route = link id;
+              existing_gbps = pre-installed capacity; flow_usd_per_gbps_year = routing
+              cost; build_capex_usd = setup cost under fixed charge Y; max_units = 1
+              under E, empty under M, 0 on a link without modules
+  modules  -> link_types.csv: one type mod_<capacity> per size, free and unlimited
+              reach; offers.csv: one row per (link, module), opex_usd_per_year =
+              module cost, matched to routes by the route column
+  demands  -> demands.csv: gbps = demand value, demand = id; routing unit and
+              max path length kept as extra columns, ignored
+settings.toml: capacity_sharing shared (U links) or duplex (B links); CRF 1; the
+constant cost of pre-installed capacity (sum over links) in [sndlib]
+preinstalled_cost, outside the model's cost.
+
+examples:
+  python -m model.sndlib france/france.txt france/models/U-U-M-N-C-A-N-N.txt /tmp/france
+  python -m model.sndlib janos-us/janos-us.txt /tmp/janos --variant D-B-M-N-C-A-N-N
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -958,6 +990,8 @@ def _parser() -> argparse.ArgumentParser:
         "(B only with D demands), capacity model M/E, fixed charge Y/N, routing C, paths "
         "A, hop limit N, survivability N. Exit codes: 0 written, 2 invalid or unsupported "
         "input (message names file and line), 1 anything else.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
     )
     p.add_argument("network", type=Path, help="SNDlib network file, e.g. france.txt")
     p.add_argument(
