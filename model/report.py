@@ -16,6 +16,8 @@ def _usd(x: float) -> str:
 
 def print_summary(result: RunResult, console: Console | None = None) -> None:
     console = console or Console()
+    if not console.is_terminal:  # piped or in CI: wide enough for site and router names
+        console.width = max(console.width, 120)
     s = result.tables.summary.iloc[0]
     gap = "n/a" if pd.isna(s["mip_gap"]) else f"{s['mip_gap']:.4%}"
     console.print(

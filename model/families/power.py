@@ -79,3 +79,17 @@ def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     )
     m.ROUTE_ENDS = pyo.Set(initialize=ends, dimen=2, ordered=True)
     m.power_route_open = pyo.Constraint(m.ROUTE_ENDS, rule=lambda _, r, s: m.open[s] >= m.lit[r])
+
+    # A transit node, or a GPU site that cannot hold storage, is only open when it hosts
+    # racks or ends a lit route; closing an idle one never costs more, and this keeps
+    # zero-cost idle sites from showing up as "open" at random.
+    idle = [x for x in ix.sites if not ds.sites.at[x, "existing"]
+            and (x in ix.transit or (x in ix.max_racks and x not in ix.storage_ub))]
+    m.IDLE_CHECKED = pyo.Set(initialize=idle, ordered=True)
+
+    def used(_: pyo.ConcreteModel, x: str) -> pyo.Expression:
+        lit = [r for r in ix.site_routes.get(x, []) if r in m.LIT_ROUTES]
+        hosts = sum(m.lit[r] for r in lit) + (m.gpu[x] if x in ix.max_racks else 0)
+        return m.open[x] <= hosts
+
+    m.sites_idle_closed = pyo.Constraint(m.IDLE_CHECKED, rule=used)
