@@ -116,7 +116,68 @@ def _route_loads(m: pyo.ConcreteModel, ix: ModelIndex) -> dict[str, dict[str, fl
     loads: dict[str, dict[str, float]] = {}
     for (r, way), paths in ix.loads.items():
         loads.setdefault(r, {})[way] = sum(_v(m.flow[p]) for p in paths)
+    for (r, way), arcs in ix.arc_loads.items():
+        by_way = loads.setdefault(r, {})
+        by_way[way] = by_way.get(way, 0.0) + sum(_v(m.arc_flow[a]) for a in arcs)
     return loads
+
+
+def decompose_arc_flows(
+    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
+) -> dict[int, list[tuple[Path, float]]]:
+    """Split each source's arc flows into paths per commodity (flow decomposition: repeatedly
+    the fewest-hop path to the destination on arcs still carrying flow, at its bottleneck)."""
+    hop_us = ds.settings.network.hop_latency_us
+    out: dict[int, list[tuple[Path, float]]] = {}
+    for src, coms in sorted(ix.arc_sources.items()):
+        residual: dict[str, list[list]] = {}  # tail → [head, route, flow] (mutable)
+        for s, r, way in ix.arcs:
+            if s != src:
+                continue
+            x = _v(m.arc_flow[s, r, way])
+            if x > TOL:
+                a, b = ds.routes.at[r, "a"], ds.routes.at[r, "b"]
+                tail, head = (a, b) if way == "ab" else (b, a)
+                residual.setdefault(tail, []).append([head, r, x])
+        for c in sorted(coms, key=lambda i: plan.commodities[i].dst):
+            dst = plan.commodities[c].dst
+            left = _v(m.commodity_demand[c])
+            found: dict[tuple[str, ...], tuple[Path, float]] = {}
+            while left > TOL:
+                arcs = _bfs(residual, src, dst)
+                if arcs is None:
+                    break
+                amount = min(left, *(arc[2] for arc in arcs))
+                for arc in arcs:
+                    arc[2] -= amount
+                left -= amount
+                nodes = (src, *(arc[0] for arc in arcs))
+                routes = tuple(arc[1] for arc in arcs)
+                lat = sum(plan.route_latency_us[r] for r in routes) + hop_us * (len(nodes) - 2)
+                prev = found.get(routes, (Path(routes, nodes, lat), 0.0))
+                found[routes] = (prev[0], prev[1] + amount)
+            out[c] = sorted(found.values(), key=lambda pf: pf[0].routes)
+    return out
+
+
+def _bfs(residual: dict[str, list[list]], src: str, dst: str) -> list[list] | None:
+    """Fewest-hop path src → dst over arcs with flow left, as the arc records used."""
+    prev: dict[str, list | None] = {src: None}
+    queue = [src]
+    for node in queue:
+        if node == dst:
+            break
+        for arc in residual.get(node, []):
+            if arc[2] > TOL and arc[0] not in prev:
+                prev[arc[0]] = [node, arc]
+                queue.append(arc[0])
+    if dst not in prev:
+        return None
+    arcs, node = [], dst
+    while prev[node] is not None:
+        node, arc = prev[node]
+        arcs.append(arc)
+    return arcs[::-1]
 
 
 def site_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFrame:
@@ -262,13 +323,14 @@ def path_label(path: Path, ds: Dataset) -> str:
 def flow_table(
     m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
 ) -> pd.DataFrame:
+    used = [(c, plan.commodities[c].paths[p], _v(m.flow[c, p])) for c, p in ix.paths]
+    for c, pieces in decompose_arc_flows(m, ds, ix, plan).items():
+        used += [(c, path, gbps) for path, gbps in pieces]
     rows = []
-    for c, p in ix.paths:
-        gbps = _v(m.flow[c, p])
+    for c, path, gbps in used:
         if gbps <= TOL:
             continue
         com = plan.commodities[c]
-        path = com.paths[p]
         rows.append(
             {
                 "commodity": com.id,

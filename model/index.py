@@ -51,6 +51,9 @@ class ModelIndex:
     paths: list[tuple[int, int]]  # (commodity index, path index)
     loads: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
     # (route, 'ab'|'ba'|'both') → paths crossing it that way ('both' with shared capacity)
+    arc_sources: dict[str, list[int]] = field(default_factory=dict)  # source → commodities
+    arcs: list[tuple[str, str, str]] = field(default_factory=list)  # (source, route, ab|ba)
+    arc_loads: dict[tuple[str, str], list[tuple[str, str, str]]] = field(default_factory=dict)
 
 
 def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
@@ -124,6 +127,24 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         # more than its demand on each path (more never helps a survival row).
         for r, n_paths in crossed.items():
             route_traffic[r] += commodity_ub[ci] * (n_paths if c.protected else 1)
+
+    # Exact routing: one arc flow per source, route and direction for commodities routed
+    # over all paths; such a commodity may cross any usable route.
+    directed = ds.routes["directed"].to_dict() if "directed" in ds.routes else {}
+    arc_sources: dict[str, list[int]] = defaultdict(list)
+    for ci, c in enumerate(plan.commodities):
+        if c.arc:
+            arc_sources[c.src].append(ci)
+    arcs: list[tuple[str, str, str]] = []
+    arc_loads: dict[tuple[str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for src in sorted(arc_sources):
+        for r in routes:
+            for way in ("ab",) if directed.get(r) else ("ab", "ba"):
+                arcs.append((src, r, way))
+                arc_loads[(r, "both" if shared else way)].append((src, r, way))
+        reach = sum(commodity_ub[ci] for ci in arc_sources[src])
+        for r in routes:
+            route_traffic[r] += reach
 
     opts = plan.options
     option: dict[tuple[str, str], dict] = {}
@@ -207,4 +228,7 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         commodity_ub=commodity_ub,
         paths=paths,
         loads=dict(loads),
+        arc_sources=dict(arc_sources),
+        arcs=arcs,
+        arc_loads=dict(arc_loads),
     )

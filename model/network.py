@@ -84,6 +84,7 @@ def generate_routes(sites: pd.DataFrame, net: Network) -> pd.DataFrame:
             "existing_gbps": 0.0,
             "flow_usd_per_gbps_year": 0.0,
             "route": "",
+            "directed": False,
             "src_row": 0,
         }
         for a, b, data in sorted(
@@ -119,6 +120,9 @@ class Path:
 class Commodity:
     """Traffic between two sites in one direction.
 
+    A commodity with no latency bound and no protection is routed exactly (``arc``): its
+    flow may use any path, so no candidate set can cut off the optimum.
+
     ``kind`` is ``storage`` (pair = (storage site, GPU site)), ``sync`` (pair = the two GPU
     sites, sorted) or ``demand`` (``gbps`` fixed from demands.csv).
     """
@@ -132,6 +136,16 @@ class Commodity:
     protected: bool
     paths: tuple[Path, ...]
     gbps: float | None = None
+    arc: bool = False  # exact routing: arc flows over every usable route, no path set
+
+
+@dataclass(frozen=True)
+class Routing:
+    """How a commodity is routed: over all paths (arc flow) or a candidate path set."""
+
+    reachable: bool
+    arc: bool
+    paths: tuple[Path, ...]
 
 
 @dataclass
@@ -217,18 +231,25 @@ def route_failures(routes: pd.DataFrame, usable: list[str]) -> dict[str, tuple[s
 
 
 class PathFinder:
-    """k shortest simple paths over the route multigraph (each route a subdivision node)."""
+    """k shortest simple paths over the route multigraph: each route is a node of its own
+    between its two ends (so parallel routes are distinct paths); a directed route
+    (``directed`` = 1, e.g. SNDlib link model D) is traversed from a to b only."""
 
     def __init__(self, ds: Dataset, usable: list[str], route_latency_us: dict[str, float]):
         self.routes = ds.routes
         self.hop_us = ds.settings.network.hop_latency_us
-        self.g = nx.Graph()
+        self.g = nx.DiGraph()
         self.g.add_nodes_from(ds.sites.index)
+        directed = ds.routes["directed"].to_dict() if "directed" in ds.routes else {}
+        self.symmetric = not any(directed.get(r) for r in usable)
         for rid in usable:
             w = (route_latency_us[rid] + self.hop_us) / 2.0
             a, b = self.routes.at[rid, "a"], self.routes.at[rid, "b"]
             self.g.add_edge(a, ("route", rid), weight=w)
             self.g.add_edge(("route", rid), b, weight=w)
+            if not directed.get(rid):
+                self.g.add_edge(b, ("route", rid), weight=w)
+                self.g.add_edge(("route", rid), a, weight=w)
         self.route_latency_us = route_latency_us
         self._cache: dict[tuple[str, str], list[Path]] = {}
 
@@ -240,7 +261,8 @@ class PathFinder:
 
     def shortest(self, src: str, dst: str, k: int) -> list[Path]:
         """Up to k shortest simple paths src → dst, by latency."""
-        key = (src, dst) if src < dst else (dst, src)
+        flip = self.symmetric and dst < src  # undirected graph: one search per pair
+        key = (dst, src) if flip else (src, dst)
         cached = self._cache.get(key)
         if cached is None or len(cached) < k:
             try:
@@ -250,7 +272,7 @@ class PathFinder:
                 cached = []
             self._cache[key] = cached
         paths = cached[:k]
-        return paths if key[0] == src else [p.reversed() for p in paths]
+        return [p.reversed() for p in paths] if flip else paths
 
     def avoiding(self, src: str, dst: str, cut: tuple[str, ...]) -> Path | None:
         """Shortest path src → dst that uses none of the routes in ``cut``."""
@@ -333,68 +355,73 @@ def plan_network(ds: Dataset) -> NetworkPlan:
     protect = s.resilience.link_protection == "diverse" and s.resilience.protected_share > 0
     k = net.paths_per_pair
 
-    def candidates(src: str, dst: str, bound: float | None, protected: bool) -> list[Path]:
+    def routing(src: str, dst: str, bound: float | None, protected: bool) -> Routing:
+        """Exact arc-flow routing for unbounded unprotected traffic, else candidate paths."""
+        if bound is None and not protected:
+            return Routing(finder.best_latency_ms(src, dst) is not None, True, ())
         paths = _within(finder.shortest(src, dst, k), bound)
         if protected:
             paths = _protect(finder, paths, bound, failures, route_fail)
-        return paths
+        return Routing(bool(paths), False, tuple(paths))
+
+    def both_ways(a: str, b: str, bound: float | None) -> tuple[Routing, Routing] | None:
+        fwd = routing(a, b, bound, protect)
+        if not fwd.reachable:
+            return None
+        if finder.symmetric:
+            back = Routing(True, fwd.arc, tuple(p.reversed() for p in fwd.paths))
+        else:
+            back = routing(b, a, bound, protect)
+        return (fwd, back) if back.reachable else None
 
     sites = ds.sites
     gpu = sorted(sites.index[sites["gpu"]]) if dem.gpu_racks > 0 else []
     stor = sorted(sites.index[sites["storage"]]) if dem.storage_pb > 0 else []
     commodities: list[Commodity] = []
+
+    def add_pair(kind: str, a: str, b: str, bound: float | None, ways: tuple) -> None:
+        for (src, dst), rt in zip(((a, b), (b, a)), ways, strict=True):
+            commodities.append(
+                Commodity(
+                    f"{kind}:{src}>{dst}",
+                    kind,
+                    src,
+                    dst,
+                    (a, b),
+                    bound,
+                    protect,
+                    rt.paths,
+                    arc=rt.arc,
+                )
+            )
+
     storage_pairs, storage_blocked = [], []
     if dem.storage_gbps_per_rack > 0 and gpu:
-        for a in stor:
-            for b in gpu:
-                if a == b:
-                    continue
-                fwd = candidates(a, b, dem.storage_latency_ms, protect)
-                if not fwd:
-                    storage_blocked.append((a, b, finder.best_latency_ms(a, b)))
-                    continue
-                storage_pairs.append((a, b))
-                for src, dst, paths in ((a, b, fwd), (b, a, [p.reversed() for p in fwd])):
-                    commodities.append(
-                        Commodity(
-                            f"storage:{src}>{dst}",
-                            "storage",
-                            src,
-                            dst,
-                            (a, b),
-                            dem.storage_latency_ms,
-                            protect,
-                            tuple(paths),
-                        )
-                    )
+        for a, b in itertools.product(stor, gpu):
+            if a == b:
+                continue
+            ways = both_ways(a, b, dem.storage_latency_ms)
+            if ways is None:
+                storage_blocked.append((a, b, finder.best_latency_ms(a, b)))
+                continue
+            storage_pairs.append((a, b))
+            add_pair("storage", a, b, dem.storage_latency_ms, ways)
     sync_pairs, sync_blocked = [], []
     if dem.sync_gbps > 0 or dem.sync_latency_ms is not None:
         for a, b in itertools.combinations(gpu, 2):
-            fwd = candidates(a, b, dem.sync_latency_ms, protect)
-            if not fwd:
+            ways = both_ways(a, b, dem.sync_latency_ms)
+            if ways is None:
                 sync_blocked.append((a, b, finder.best_latency_ms(a, b)))
                 continue
             sync_pairs.append((a, b))
-            if dem.sync_gbps <= 0:
-                continue
-            for src, dst, paths in ((a, b, fwd), (b, a, [p.reversed() for p in fwd])):
-                commodities.append(
-                    Commodity(
-                        f"sync:{src}>{dst}",
-                        "sync",
-                        src,
-                        dst,
-                        (a, b),
-                        dem.sync_latency_ms,
-                        protect,
-                        tuple(paths),
-                    )
-                )
+            if dem.sync_gbps > 0:
+                add_pair("sync", a, b, dem.sync_latency_ms, ways)
     for d in ds.demands.sort_index().itertuples():
         bound = None if pd.isna(d.max_latency_ms) else float(d.max_latency_ms)
-        prot = bool(d.protected) and s.resilience.link_protection == "diverse"
+        prot = bool(d.protected) and protect
         if d.gbps <= 0:
             continue
+        rt = routing(d.src, d.dst, bound, prot)
         commodities.append(
             Commodity(
                 f"demand:{d.demand}",
@@ -404,14 +431,19 @@ def plan_network(ds: Dataset) -> NetworkPlan:
                 (d.src, d.dst),
                 bound,
                 prot,
-                tuple(candidates(d.src, d.dst, bound, prot)),
+                rt.paths,
                 gbps=float(d.gbps),
+                arc=rt.arc and rt.reachable,
             )
         )
-    restrictions = [
-        f"candidate paths: up to {k} shortest per commodity inside its latency bound"
-        + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
-    ]
+    n_arc = sum(c.arc for c in commodities)
+    restrictions = []
+    if n_arc < len(commodities):
+        restrictions.append(
+            f"candidate paths: up to {k} shortest per commodity inside its latency bound"
+            + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
+            + f" ({len(commodities) - n_arc} commodities)"
+        )
     if ds.routes_generated:
         restrictions.append(
             f"routes generated from coordinates: {len(routes)} candidates "

@@ -119,7 +119,7 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
     for c in plan.commodities:
         if c.kind != "demand":
             continue
-        if not c.paths:
+        if not c.paths and not c.arc:
             ms = plan.finder.best_latency_ms(c.src, c.dst)
             bound = "no bound" if c.bound_ms is None else f"max_latency_ms {c.bound_ms:g} ms"
             problems.append(

@@ -121,6 +121,7 @@ ROUTES = Table(
             min=0,
         ),
         _c("route", "str", "", "route id (extension; default a-b, a-b#2 for parallels)"),
+        _c("directed", "bool", "", "carries traffic from a to b only (extension)", default=False),
     ),
     required_file=False,
 )

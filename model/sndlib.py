@@ -86,7 +86,7 @@ POSITIONS: tuple[tuple[str, str, MappingProxyType[str, str]], ...] = (
     ),
     ("survivability model", "SURVIVABILITY_MODEL", MappingProxyType({"NO_SURVIVABILITY": "N"})),
 )
-SUPPORTED: tuple[str, ...] = ("UD", "UB", "ME", "YN", "C", "A", "N", "N")
+SUPPORTED: tuple[str, ...] = ("UD", "UBD", "ME", "YN", "C", "A", "N", "N")
 # Model-file keys that are not part of the name; only these values can be imported.
 FIXED_KEYS = MappingProxyType(
     {"NODE_MODEL": "NO_NODE_HARDWARE", "OBJECTIVE_MODEL": "MINIMIZE_TOTAL_COST"}
@@ -217,9 +217,9 @@ class Variant:
                     f"variant {self.code}: position {pos + 1} ({meaning}) is {letter!r}, "
                     f"which is not supported; supported: {', '.join(ok)}"
                 )
-        if self.demand == "U" and self.link == "B":
+        if self.demand == "U" and self.link in "BD":
             raise UnsupportedVariant(
-                f"variant {self.code}: position 2 (link model) 'B' (bidirected) is "
+                f"variant {self.code}: position 2 (link model) {self.link!r} is "
                 "supported only with directed demands (position 1 'D')"
             )
 
@@ -699,6 +699,7 @@ def _routes(
             "existing_gbps": [lk.preinstalled_capacity for lk in net.links],
             "flow_usd_per_gbps_year": [lk.routing_cost for lk in net.links],
             "route": [lk.id for lk in net.links],
+            "directed": 1 if variant.link == "D" else 0,
             "preinstalled_cost_usd": [lk.preinstalled_capacity_cost for lk in net.links],
         }
     )
@@ -890,11 +891,12 @@ demands.csv, one row per demand:
   (continuous routing, hop limits ignored)
 
 settings.toml: capacity_sharing = {sharing} (U links: both directions share a link's
-capacity; B links: each direction has it in full); no GPU racks, storage or sync traffic;
+capacity; B links: each direction has it in full; D links: directed = 1, traffic from a
+to b only); no GPU racks, storage or sync traffic;
 no protection; discount rate 0, lifetimes 1; `[sndlib]` holds network, variant,
-coordinates and preinstalled_cost. paths_per_pair = 10 candidate paths per demand narrow
-SNDlib's all-paths routing: a path-based solve can only cost more; raise it (or route
-on arcs) for an exact comparison.
+coordinates and preinstalled_cost. Demands have no latency bound and no protection, so
+the solver routes them exactly (arc flows over every route, as SNDlib's all-paths
+routing); paths_per_pair does not restrict them.
 
 routers.csv: one free virtual router, capacity 10 × total demand, 10^6 ports.
 cooling.csv: one free method `none`, PUE 1. Neither adds cost.
@@ -972,7 +974,8 @@ demands.csv, routers.csv, cooling.csv and a README.md with the full column mappi
               module cost, matched to routes by the route column
   demands  -> demands.csv: gbps = demand value, demand = id; routing unit and
               max path length kept as extra columns, ignored
-settings.toml: capacity_sharing shared (U links) or duplex (B links); CRF 1; the
+settings.toml: capacity_sharing shared (U links) or duplex (B and D links; D links are
+directed routes); CRF 1; the
 constant cost of pre-installed capacity (sum over links) in [sndlib]
 preinstalled_cost, outside the model's cost.
 
@@ -986,8 +989,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m model.sndlib",
         description="Convert one SNDlib instance (native format) into a scaleacross data "
-        "set folder (MODEL.md §1). Supported variants: demand model U/D, link model U/B "
-        "(B only with D demands), capacity model M/E, fixed charge Y/N, routing C, paths "
+        "set folder (MODEL.md §1). Supported variants: demand model U/D, link model U/B/D "
+        "(B and D only with D demands), capacity model M/E, fixed charge Y/N, routing C, paths "
         "A, hop limit N, survivability N. Exit codes: 0 written, 2 invalid or unsupported "
         "input (message names file and line), 1 anything else.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 NATIVE = Path(__file__).resolve().parents[2] / "shared/data/sndlib/native"
 NETWORKS = sorted(p.name for p in NATIVE.iterdir()) if NATIVE.is_dir() else []
 # What the scaleacross model can express, by position (independent of the module).
-SUPPORTED = ("UD", "UB", "ME", "YN", "C", "A", "N", "N")
+SUPPORTED = ("UD", "UBD", "ME", "YN", "C", "A", "N", "N")
 ID_COLUMNS = {c: str for c in ("site", "zone", "a", "b", "src", "dst", "route", "demand")}
 
 needs_data = pytest.mark.skipif(not NATIVE.is_dir(), reason=f"SNDlib data absent: {NATIVE}")
@@ -243,13 +243,15 @@ def test_every_network_converts_in_every_model(network: str) -> None:
             continue
         check_dataset(convert(net, variant))
         converted += 1
-    if not converted:
-        # janos-us, janos-us-ca, sun and giul39 only come with directed links (D-D-*):
-        # still exercise the converter on their data, read as bidirected links.
-        codes = [m.stem for m in (NATIVE / network / "models").glob("*.txt") if m.stem[4] in "ME"]
-        letters = codes[0].split("-")
-        letters[1] = "B"
-        check_dataset(convert(net, Variant(tuple(letters))))
+    assert converted, f"{network}: no model converts"
+
+
+@needs_data
+def test_directed_links_become_directed_routes() -> None:
+    # janos-us comes only with directed links (D-D-*): each link carries a → b only.
+    ds = load("janos-us", "D-D-M-N-C-A-N-N")
+    assert set(ds.routes["directed"]) == {1}
+    assert ds.settings["network"]["capacity_sharing"] == "duplex"
 
 
 @needs_data
@@ -284,8 +286,8 @@ def test_ids_that_look_like_numbers_stay_strings(tmp_path: Path) -> None:
     [
         (
             "janos-us",
-            "D-D-M-N-C-A-N-N",
-            "position 2 (link model) is 'D', which is not supported; supported: U, B",
+            "D-D-S-N-C-A-N-N",
+            "position 3 (link capacity model) is 'S', which is not supported; supported: M, E",
         ),
         (
             "france",
@@ -482,7 +484,8 @@ def test_parse_model_errors(edit: tuple[str, str], error: type | None, message: 
     ("code", "message"),
     [
         ("U-U-M-N-C-A-N", "expected eight letters"),
-        ("U-B-M-N-C-A-N-N", r"'B' \(bidirected\) is supported only with directed demands"),
+        ("U-B-M-N-C-A-N-N", r"'B' is supported only with directed demands"),
+        ("U-D-M-N-C-A-N-N", r"'D' is supported only with directed demands"),
         ("U-U-M-N-I-A-N-N", r"position 5 \(routing model\) is 'I'"),
         ("U-U-M-N-C-E-N-N", r"position 6 \(admissible-path model\) is 'E'"),
         ("U-U-M-N-C-A-I-N", r"position 7 \(hop-limit model\) is 'I'"),

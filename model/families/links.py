@@ -33,7 +33,7 @@ def add_links(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
 def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     """Per route and direction (both together with capacity_sharing = shared) [Gbps]:
     Σ flow_p over paths crossing it that way ≤ Σ_t capacity_t·units_{r,t} + existing_gbps_r."""
-    rows = sorted(ix.loads)
+    rows = sorted(set(ix.loads) | set(ix.arc_loads))
     if not rows:
         return
     m.ROUTE_WAYS = pyo.Set(initialize=rows, dimen=2, ordered=True)
@@ -42,6 +42,8 @@ def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         cap = ds.routes.at[r, "existing_gbps"] + sum(
             ix.option[o]["capacity_gbps"] * m.units[o] for o in ix.options if o[0] == r
         )
-        return sum(m.flow[p] for p in ix.loads[(r, way)]) <= cap
+        load = sum(m.flow[p] for p in ix.loads.get((r, way), []))
+        load += sum(m.arc_flow[a] for a in ix.arc_loads.get((r, way), []))
+        return load <= cap
 
     m.links_capacity = pyo.Constraint(m.ROUTE_WAYS, rule=capacity)

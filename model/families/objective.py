@@ -84,10 +84,14 @@ def add_objective(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
             crf["site"] * routes.at[r, "build_capex_usd"] * m.lit[r] if r in m.LIT_ROUTES else 0.0
         ),
     )
+    arcs_on: dict[str, list] = {}
+    for a in ix.arcs:
+        arcs_on.setdefault(a[1], []).append(a)
     m.route_flow = pyo.Expression(
         m.ROUTES,
-        rule=lambda _, r: sum(
-            m.flow[p] for way in ("ab", "ba", "both") for p in ix.loads.get((r, way), [])
+        rule=lambda _, r: (
+            sum(m.flow[p] for way in ("ab", "ba", "both") for p in ix.loads.get((r, way), []))
+            + sum(m.arc_flow[a] for a in arcs_on.get(r, []))
         ),
     )
     m.cost_flow = pyo.Expression(

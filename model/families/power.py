@@ -83,8 +83,12 @@ def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     # A transit node, or a GPU site that cannot hold storage, is only open when it hosts
     # racks or ends a lit route; closing an idle one never costs more, and this keeps
     # zero-cost idle sites from showing up as "open" at random.
-    idle = [x for x in ix.sites if not ds.sites.at[x, "existing"]
-            and (x in ix.transit or (x in ix.max_racks and x not in ix.storage_ub))]
+    idle = [
+        x
+        for x in ix.sites
+        if not ds.sites.at[x, "existing"]
+        and (x in ix.transit or (x in ix.max_racks and x not in ix.storage_ub))
+    ]
     m.IDLE_CHECKED = pyo.Set(initialize=idle, ordered=True)
 
     def used(_: pyo.ConcreteModel, x: str) -> pyo.Expression:

@@ -71,7 +71,44 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
     paths_of: dict[int, list[tuple[int, int]]] = {}
     for c, p in ix.paths:
         paths_of.setdefault(c, []).append((c, p))
+    path_routed = [c for c, com in enumerate(plan.commodities) if not com.arc]
+    m.PATH_COMMODITIES = pyo.Set(initialize=path_routed, ordered=True)
     m.traffic_flow = pyo.Constraint(
-        m.COMMODITIES,
+        m.PATH_COMMODITIES,
         rule=lambda _, c: sum(m.flow[p] for p in paths_of.get(c, [])) >= m.commodity_demand[c],
     )
+    add_arc_flows(m, ds, ix, plan)
+
+
+def add_arc_flows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:
+    """Exact routing of commodities with no latency bound and no protection, aggregated by
+    source s: arc_flow_{s,r,dir} ≥ 0 [Gbps] on every usable route and direction, and at every
+    site v: Σ out − Σ in = Σ_{c from s} demand_c if v = s, −Σ_{c from s to v} demand_c else."""
+    m.ARCS = pyo.Set(initialize=ix.arcs, dimen=3, ordered=True)
+    m.arc_flow = pyo.Var(m.ARCS, domain=pyo.NonNegativeReals)
+    if not ix.arcs:
+        return
+    ends = {r: (ds.routes.at[r, "a"], ds.routes.at[r, "b"]) for r in ix.routes}
+    out_of: dict[tuple[str, str], list] = {}
+    into: dict[tuple[str, str], list] = {}
+    for src, r, way in ix.arcs:
+        tail, head = ends[r] if way == "ab" else ends[r][::-1]
+        out_of.setdefault((src, tail), []).append((src, r, way))
+        into.setdefault((src, head), []).append((src, r, way))
+    rows = sorted((src, v) for src in ix.arc_sources for v in ix.sites)
+    m.ARC_BALANCE = pyo.Set(initialize=rows, dimen=2, ordered=True)
+
+    def balance(_: pyo.ConcreteModel, src: str, v: str) -> pyo.Expression:
+        net = sum(m.arc_flow[a] for a in out_of.get((src, v), [])) - sum(
+            m.arc_flow[a] for a in into.get((src, v), [])
+        )
+        coms = ix.arc_sources[src]
+        if v == src:
+            supply = sum(m.commodity_demand[c] for c in coms)
+        else:
+            supply = -sum(m.commodity_demand[c] for c in coms if plan.commodities[c].dst == v)
+        if isinstance(net, int | float) and isinstance(supply, int | float):
+            return pyo.Constraint.Skip
+        return net == supply
+
+    m.traffic_arc_balance = pyo.Constraint(m.ARC_BALANCE, rule=balance)
