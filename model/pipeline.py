@@ -18,6 +18,7 @@ from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
 from model.precheck import check_feasibility
+from model.pricing import price_paths
 from model.solver import Outcome, solve
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def run_scenario(
             f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
         )
     tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
+    routing = _timed(timings, "pricing", lambda: price_paths(model, ds, ix, plan))
     run = {
         "dataset": ds.name,
         "scenario": ds.scenario,
@@ -110,6 +112,7 @@ def run_scenario(
         "versions": versions(),
         "inputs_sha256": input_hashes(ds.path),
         "restrictions": plan.restrictions,
+        "routing": routing.as_dict(),
         "network": {
             "usable_routes": len(plan.usable),
             "unusable_routes": plan.unusable_routes,

@@ -45,6 +45,8 @@ def test_unbounded_traffic_finds_a_path_outside_the_k_shortest(tmp_path: Path) -
     flows = res.tables.flows
     assert flows[["path", "gbps", "latency_ms"]].values.tolist() == [["X>B>Y", 100.0, 1.5]]
     assert not any("candidate paths" in r for r in res.run["restrictions"])
+    assert res.run["routing"]["complete"] is True
+    assert res.run["routing"]["exact_commodities"] == 1
 
 
 def test_bounded_traffic_keeps_its_candidate_set_and_says_so(tmp_path: Path) -> None:
@@ -52,6 +54,19 @@ def test_bounded_traffic_keeps_its_candidate_set_and_says_so(tmp_path: Path) -> 
     res = solve_dir(detour_instance(tmp_path, 10))
     assert res.outcome.objective == approx(1007)
     assert any("up to 1 shortest" in r for r in res.run["restrictions"])
+    # Pricing at the LP relaxation finds the cheaper path the candidate set left out.
+    routing = res.run["routing"]
+    assert routing["complete"] is False and routing["improving"] == 1
+
+
+def test_pricing_proves_a_large_enough_path_set_complete(tmp_path: Path) -> None:
+    ds = detour_instance(tmp_path, 10)
+    text = (ds / "settings.toml").read_text().replace("paths_per_pair = 1", "paths_per_pair = 3")
+    (ds / "settings.toml").write_text(text)
+    res = solve_dir(ds)
+    assert res.outcome.objective == approx(14)
+    assert res.run["routing"]["complete"] is True
+    assert res.run["routing"]["path_commodities"] == 1
 
 
 def test_directed_route_carries_one_direction_only(tmp_path: Path) -> None:
