@@ -14,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from model import __version__
 from model.extract import Tables
 
@@ -41,11 +43,18 @@ def input_hashes(folder: Path) -> dict[str, str]:
 
 def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
     """Write summary/sites/links/flows CSVs and run.json to ``target`` atomically."""
+    frames = {name: getattr(tables, name) for name in ("summary", "sites", "links", "flows")}
+    return write_folder(target, frames, run)
+
+
+def write_folder(target: Path, frames: dict[str, pd.DataFrame], run: dict[str, Any]) -> Path:
+    """Write ``<name>.csv`` per frame and run.json into a temporary folder beside
+    ``target``, then rename it into place (an earlier folder is replaced only then)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        for name in ("summary", "sites", "links", "flows"):
-            getattr(tables, name).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+        for name, frame in frames.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         (tmp / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str) + "\n")
         old = None
         if target.exists():

@@ -10,10 +10,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
+
 from model.build import build_model, model_size
 from model.errors import InfeasibleError, NoDesignError, ScaleacrossError
-from model.export import input_hashes, versions, write_results
-from model.extract import Tables, extract
+from model.explain import COLUMNS as EXPLAIN_COLUMNS
+from model.explain import explain_infeasibility
+from model.export import input_hashes, versions, write_folder, write_results
+from model.extract import SUMMARY_COLUMNS, Tables, extract
 from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
@@ -78,7 +82,18 @@ def run_scenario(
     ds = effective(ds, opts or SolveOptions())
     plan = _timed(timings, "network", lambda: plan_network(ds))
     ix = _timed(timings, "index", lambda: build_index(ds, plan))
-    _timed(timings, "validate", lambda: check_feasibility(ds, plan, ix))
+    try:
+        _timed(timings, "validate", lambda: check_feasibility(ds, plan, ix))
+    except InfeasibleError as exc:
+        rows = pd.DataFrame(
+            [
+                {"requirement": "check", "objects": "", "amount": None, "unit": "", "message": p}
+                for p in exc.problems
+            ],
+            columns=EXPLAIN_COLUMNS,
+        )
+        _write_infeasible(out_root, ds, rows, timings)
+        raise
     model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
     size = model_size(model)
     log.info(
@@ -88,10 +103,13 @@ def run_scenario(
     )
     outcome = _timed(timings, "solve", lambda: solve(model, ds.settings.solver, tee=tee))
     if outcome.status == "infeasible":
+        rows = _timed(timings, "explain", lambda: explain_infeasibility(model, ds, ix, plan))
+        _write_infeasible(out_root, ds, rows, timings)
         raise InfeasibleError(
             "HiGHS proved the requirements infeasible although every single check passed; "
-            "they conflict in combination (try relaxing latency bounds, protection, zone "
-            "survival, max_gpu_sites or power caps one at a time)"
+            "they conflict in combination. The smallest set of moves found that makes a "
+            "design possible (infeasibility.csv):",
+            rows["message"].tolist() or ["(the elastic model found no explanation)"],
         )
     if not outcome.has_design:
         raise NoDesignError(
@@ -129,6 +147,31 @@ def run_scenario(
         target = Path(out_root) / ds.name / ds.scenario
         out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
     return RunResult(ds, outcome, tables, timings, size, out_dir, run)
+
+
+def _write_infeasible(
+    out_root: str | Path | None, ds: Dataset, rows: pd.DataFrame, timings: dict[str, float]
+) -> None:
+    """An infeasible scenario's answer: summary.csv (status infeasible), infeasibility.csv
+    and run.json, written atomically to the scenario's results folder."""
+    if out_root is None:
+        return
+    summary = pd.DataFrame([{c: None for c in SUMMARY_COLUMNS}])
+    summary.loc[0, ["dataset", "scenario", "status"]] = [ds.name, ds.scenario, "infeasible"]
+    run = {
+        "dataset": ds.name,
+        "scenario": ds.scenario,
+        "data_dir": str(ds.path.resolve()),
+        "settings": ds.settings.model_dump(mode="json"),
+        "overrides": ds.overrides,
+        "outcome": {"status": "infeasible"},
+        "timings_s": timings,
+        "versions": versions(),
+        "inputs_sha256": input_hashes(ds.path),
+    }
+    write_folder(
+        Path(out_root) / ds.name / ds.scenario, {"summary": summary, "infeasibility": rows}, run
+    )
 
 
 __all__ = ["RunResult", "ScaleacrossError", "SolveOptions", "run_scenario"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from builders import route, solve_dir, write_dataset
 
 from model.errors import InfeasibleError
+from model.pipeline import SolveOptions, run_scenario
 
 
 def gpu(name: str, **kw) -> dict:
@@ -170,4 +172,38 @@ def test_combination_proved_infeasible_by_highs(tmp_path: Path) -> None:
             "resilience": {"zone_survival_share": 0.25},
         },
     )
-    assert "HiGHS proved the requirements infeasible" in infeasible(ds)
+    msg = infeasible(ds)
+    assert "HiGHS proved the requirements infeasible" in msg
+    # The elastic model names the conflict: the pair that zone survival forces together.
+    assert "sync_latency_ms 1 ms is below their best path 5.500 ms" in msg
+    assert "GPU sites A and C" in msg or "GPU sites B and C" in msg
+
+
+def test_route_unit_limit_names_the_traffic_that_cannot_be_carried(tmp_path: Path) -> None:
+    # 250 Gbps X → Y over the only route, which takes at most 2 units of 100 Gbps.
+    sites = [{"site": "X", "lat": 35, "lon": 139}, {"site": "Y", "lat": 35, "lon": 140}]
+    ds = write_dataset(
+        tmp_path,
+        sites,
+        routes=[route("X", "Y", 100, max_units=2)],
+        demands=[{"src": "X", "dst": "Y", "gbps": 250, "max_latency_ms": "", "protected": 0}],
+    )
+    msg = infeasible(ds)
+    assert "demand:X>Y: 50 Gbps cannot be carried" in msg
+
+
+def test_infeasibility_report_is_written(tmp_path: Path) -> None:
+    sites = [{"site": "X", "lat": 35, "lon": 139}, {"site": "Y", "lat": 35, "lon": 140}]
+    ds = write_dataset(
+        tmp_path / "d",
+        sites,
+        routes=[route("X", "Y", 100, max_units=2)],
+        demands=[{"src": "X", "dst": "Y", "gbps": 250, "max_latency_ms": "", "protected": 0}],
+    )
+    with pytest.raises(InfeasibleError):
+        run_scenario(ds, "base", tmp_path / "res", SolveOptions(mip_gap=0.0))
+    out = tmp_path / "res" / "d" / "base"
+    report = pd.read_csv(out / "infeasibility.csv")
+    assert report.loc[0, "requirement"] == "bandwidth"
+    assert report.loc[0, "objects"] == "demand:X>Y" and report.loc[0, "amount"] == 50
+    assert pd.read_csv(out / "summary.csv").loc[0, "status"] == "infeasible"
