@@ -563,6 +563,16 @@ def type_name(capacity: float) -> str:
     return f"mod_{int(capacity)}" if float(capacity).is_integer() else f"mod_{capacity!r}"
 
 
+def capacity_scale(link_types: pd.DataFrame, demands: pd.DataFrame) -> float:
+    """A power of ten that brings module capacities and demands to at most ~1e4 when they
+    exceed 1e6 (brain counts bits: 1e9-1e10 per module, which HiGHS presolve cannot handle
+    beside unit coefficients); 1 otherwise, so most instances keep their own numbers."""
+    largest = max([1.0, *link_types["capacity_gbps"], *demands["gbps"]])
+    if largest <= 1e6:
+        return 1.0
+    return float(10 ** (math.ceil(math.log10(largest)) - 4))
+
+
 def convert(net: SndNetwork, variant: Variant, coords: CoordMode = "auto") -> Dataset:
     """Map a parsed network and a supported variant to scaleacross tables (see README)."""
     variant.check_supported()
@@ -588,6 +598,18 @@ def convert(net: SndNetwork, variant: Variant, coords: CoordMode = "auto") -> Da
     routes, route_notes = _routes(net, variant, latlon if mode == "geo" else None)
     link_types, offers, offer_notes = _modules(net)
     demands, demand_notes = _demands(net)
+    scale = capacity_scale(link_types, demands)
+    if scale > 1:
+        link_types["capacity_gbps"] = link_types["capacity_gbps"] / scale
+        demands["gbps"] = demands["gbps"] / scale
+        routes["existing_gbps"] = routes["existing_gbps"] / scale
+        routes["flow_usd_per_gbps_year"] = routes["flow_usd_per_gbps_year"] * scale
+        notes.append(
+            f"Capacities, demands and pre-installed capacity are divided by {scale:g} (and "
+            f"routing costs multiplied by it) so that the solver's coefficients stay in a "
+            f"sane range; costs and the optimum are unchanged; settings [sndlib] "
+            f"capacity_scale = {scale:g}."
+        )
     total = float(demands["gbps"].sum())
     routers = pd.DataFrame(
         [
@@ -624,6 +646,7 @@ def convert(net: SndNetwork, variant: Variant, coords: CoordMode = "auto") -> Da
         "sndlib": {
             "network": net.name,
             "variant": variant.code,
+            "capacity_scale": scale,
             "preinstalled_cost": preinstalled,
             "coordinates": mode,
         },

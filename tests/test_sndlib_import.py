@@ -125,6 +125,7 @@ def test_abilene_field_by_field(tmp_path: Path) -> None:
     assert toml["sndlib"] == {
         "network": "abilene",
         "variant": "U-U-M-N-C-A-N-N",
+        "capacity_scale": 1.0,
         "preinstalled_cost": 0.0,
         "coordinates": "geo",
     }
@@ -217,7 +218,8 @@ def check_dataset(ds: sndlib.Dataset) -> None:
     assert (with_modules == 1).all() if v.capacity == "E" else with_modules.isna().all()
     fixed = ds.routes.build_capex_usd.sum()
     assert fixed == pytest.approx(sum(lk.setup_cost for lk in net.links) if v.fixed_charge else 0)
-    assert ds.demands.gbps.sum() == pytest.approx(sum(d.value for d in net.demands))
+    scale = ds.settings["sndlib"]["capacity_scale"]
+    assert ds.demands.gbps.sum() == pytest.approx(sum(d.value for d in net.demands) / scale)
     text = sndlib.render_settings(ds.settings)
     assert tomllib.loads(text) == ds.settings
 
@@ -244,6 +246,16 @@ def test_every_network_converts_in_every_model(network: str) -> None:
         check_dataset(convert(net, variant))
         converted += 1
     assert converted, f"{network}: no model converts"
+
+
+@needs_data
+def test_bit_scale_capacities_are_scaled_for_the_solver() -> None:
+    # brain counts bits (modules of 1e9 and 1e10): divided by 1e6, costs unchanged.
+    ds = load("brain", "U-U-M-N-C-A-N-N")
+    assert ds.settings["sndlib"]["capacity_scale"] == 1e6
+    assert ds.link_types["capacity_gbps"].max() == 1e4
+    raw = parse_network(native("brain").read_text(), str(native("brain")))
+    assert ds.demands["gbps"].sum() == pytest.approx(sum(d.value for d in raw.demands) / 1e6)
 
 
 @needs_data
