@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""scaleacross: solve a data set. ``python solve.py --help`` lists the options."""
+"""scaleacross: solve a data set, or re-check a written design.
+
+    python solve.py DATASET_DIR [options]        design (python solve.py --help)
+    python solve.py verify RESULT_DIR [--data D] independent re-check of a design
+"""
 
 import sys
 
-from model.cli import main
-
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["verify"]:
+        from model.verify import main as verify_main
+
+        sys.exit(verify_main(sys.argv[2:]))
+    from model.cli import main
+
     sys.exit(main())

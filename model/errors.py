@@ -41,3 +41,9 @@ class NoDesignError(ScaleacrossError):
     """The solver found no design within the time or gap limits."""
 
     exit_code = EXIT_NO_DESIGN
+
+
+class DesignCheckError(ScaleacrossError):
+    """The solved design failed the independent re-check: a bug, never a user error."""
+
+    exit_code = EXIT_ERROR

@@ -42,8 +42,10 @@ def input_hashes(folder: Path) -> dict[str, str]:
 
 
 def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
-    """Write summary/sites/links/flows CSVs and run.json to ``target`` atomically."""
-    frames = {name: getattr(tables, name) for name in ("summary", "sites", "links", "flows")}
+    """Write summary/sites/links/flows(/failures) CSVs and run.json to ``target``
+    atomically."""
+    names = ("summary", "sites", "links", "flows", "failures")
+    frames = {n: getattr(tables, n) for n in names if getattr(tables, n) is not None}
     return write_folder(target, frames, run)
 
 

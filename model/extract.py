@@ -101,6 +101,7 @@ class Tables:
     sites: pd.DataFrame
     links: pd.DataFrame
     flows: pd.DataFrame
+    failures: pd.DataFrame | None = None  # single-failure survival (model.failures)
 
 
 def _route_units(m: pyo.ConcreteModel, ix: ModelIndex) -> dict[str, dict[str, int]]:
@@ -112,13 +113,28 @@ def _route_units(m: pyo.ConcreteModel, ix: ModelIndex) -> dict[str, dict[str, in
     return out
 
 
-def _route_loads(m: pyo.ConcreteModel, ix: ModelIndex) -> dict[str, dict[str, float]]:
+Routed = list[tuple[int, Path, float]]  # (commodity, path, Gbps) with flow
+
+
+def routed_flows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> Routed:
+    """Every used path of every commodity: candidate paths with flow, and the paths of the
+    arc flows' decomposition (circulations that carry no demand are dropped)."""
+    used = [(c, plan.commodities[c].paths[p], _v(m.flow[c, p])) for c, p in ix.paths]
+    for c, pieces in decompose_arc_flows(m, ds, ix, plan).items():
+        used += [(c, path, gbps) for path, gbps in pieces]
+    return [(c, path, gbps) for c, path, gbps in used if gbps > TOL]
+
+
+def route_loads(routed: Routed, ds: Dataset) -> dict[str, dict[str, float]]:
+    """Gbps per route and direction ('ab', 'ba'; 'both' with shared capacity)."""
+    shared = ds.settings.network.capacity_sharing == "shared"
+    ra = ds.routes["a"].to_dict()
     loads: dict[str, dict[str, float]] = {}
-    for (r, way), paths in ix.loads.items():
-        loads.setdefault(r, {})[way] = sum(_v(m.flow[p]) for p in paths)
-    for (r, way), arcs in ix.arc_loads.items():
-        by_way = loads.setdefault(r, {})
-        by_way[way] = by_way.get(way, 0.0) + sum(_v(m.arc_flow[a]) for a in arcs)
+    for _c, path, gbps in routed:
+        for hop, r in enumerate(path.routes):
+            way = "both" if shared else ("ab" if ra[r] == path.nodes[hop] else "ba")
+            by_way = loads.setdefault(r, {})
+            by_way[way] = by_way.get(way, 0.0) + gbps
     return loads
 
 
@@ -236,12 +252,12 @@ def _site_capex(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, s: str) -> fl
     return capex
 
 
-def link_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFrame:
+def link_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, routed: Routed) -> pd.DataFrame:
     """One row per route and link type with units (type ``existing`` for a route carrying
     traffic on existing capacity only). Route-level figures (max_flow_gbps, utilization,
     build_capex_usd, flow cost) sit on the route's first row so that columns add up."""
     units = _route_units(m, ix)
-    loads = _route_loads(m, ix)
+    loads = route_loads(routed, ds)
     rows = []
     for r in ix.routes:
         route = ds.routes.loc[r]
@@ -301,8 +317,9 @@ def link_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFram
 
 
 def path_label(path: Path, ds: Dataset) -> str:
-    """Sites joined by '>'; a hop over one of several parallel routes names it in brackets:
-    the medium (``A>B[hcf]>C``) or, if the medium is shared too, the route id."""
+    """Sites joined by '>'; a site reached over one of several parallel routes names that
+    route in brackets after it: its medium (``A>B[hcf]>C``: A to B over hollow core) or, if
+    the medium is shared too, the route id."""
     routes = ds.routes
     ends = Counter(frozenset((a, b)) for a, b in zip(routes["a"], routes["b"], strict=True))
     media = Counter(
@@ -315,21 +332,16 @@ def path_label(path: Path, ds: Dataset) -> str:
         label = path.nodes[i + 1]
         if ends[pair] > 1:
             medium = routes.at[r, "medium"]
-            out[-1] += f"[{medium if media[(pair, medium)] == 1 else r}]"
+            label += f"[{medium if media[(pair, medium)] == 1 else r}]"
         out.append(label)
     return ">".join(out)
 
 
 def flow_table(
-    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
+    m: pyo.ConcreteModel, ds: Dataset, plan: NetworkPlan, routed: Routed
 ) -> pd.DataFrame:
-    used = [(c, plan.commodities[c].paths[p], _v(m.flow[c, p])) for c, p in ix.paths]
-    for c, pieces in decompose_arc_flows(m, ds, ix, plan).items():
-        used += [(c, path, gbps) for path, gbps in pieces]
     rows = []
-    for c, path, gbps in used:
-        if gbps <= TOL:
-            continue
+    for c, path, gbps in routed:
         com = plan.commodities[c]
         rows.append(
             {
@@ -413,7 +425,8 @@ def extract(
 ) -> Tables:
     """All result tables of one solved scenario."""
     sites = site_table(m, ds, ix)
-    links = link_table(m, ds, ix)
-    flows = flow_table(m, ds, ix, plan)
+    routed = routed_flows(m, ds, ix, plan)
+    links = link_table(m, ds, ix, routed)
+    flows = flow_table(m, ds, plan, routed)
     summary = summary_table(m, ds, ix, outcome, sites, links, timings)
     return Tables(summary, sites, links, flows)

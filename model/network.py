@@ -380,10 +380,13 @@ def plan_network(ds: Dataset) -> NetworkPlan:
     commodities: list[Commodity] = []
 
     def add_pair(kind: str, a: str, b: str, bound: float | None, ways: tuple) -> None:
+        # Storage ids name the storage site: a site that holds both GPUs and storage may
+        # appear in two pairs, (a, b) and (b, a), whose commodities would otherwise clash.
+        tag = f"@{a}" if kind == "storage" else ""
         for (src, dst), rt in zip(((a, b), (b, a)), ways, strict=True):
             commodities.append(
                 Commodity(
-                    f"{kind}:{src}>{dst}",
+                    f"{kind}:{src}>{dst}{tag}",
                     kind,
                     src,
                     dst,

@@ -13,17 +13,19 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from model.build import build_model, model_size
-from model.errors import InfeasibleError, NoDesignError, ScaleacrossError
+from model.errors import DesignCheckError, InfeasibleError, NoDesignError, ScaleacrossError
 from model.explain import COLUMNS as EXPLAIN_COLUMNS
 from model.explain import explain_infeasibility
 from model.export import input_hashes, versions, write_folder, write_results
 from model.extract import SUMMARY_COLUMNS, Tables, extract
+from model.failures import failure_report_tables, worst_case
 from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
 from model.precheck import check_feasibility
 from model.pricing import price_paths
 from model.solver import Outcome, solve
+from model.verify import verify_tables
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,6 +120,7 @@ def run_scenario(
         )
     tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
     routing = _timed(timings, "pricing", lambda: price_paths(model, ds, ix, plan))
+    tables = _timed(timings, "verify", lambda: self_check(ds, tables))
     run = {
         "dataset": ds.name,
         "scenario": ds.scenario,
@@ -147,6 +150,26 @@ def run_scenario(
         target = Path(out_root) / ds.name / ds.scenario
         out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
     return RunResult(ds, outcome, tables, timings, size, out_dir, run)
+
+
+def self_check(ds: Dataset, tables: Tables) -> Tables:
+    """Re-check the design with the independent verifier (CSVs' rules only, no Pyomo) and
+    add the single-failure survival table; a violation is a bug and stops the run."""
+    violations = verify_tables(ds, tables)
+    if violations:
+        lines = [f"{v.check}: {v.objects}: {v.message}" for v in violations[:20]]
+        raise DesignCheckError(
+            f"the solved design breaks {len(violations)} rule(s) on independent re-check; "
+            "this is a bug in scaleacross, nothing was written",
+            lines,
+        )
+    failures = failure_report_tables(ds, tables)
+    worst = worst_case(failures)
+    summary = tables.summary.copy()
+    summary["worst_failure"] = worst["failure"]
+    summary["worst_survival_share"] = round(worst["survival_share"], 6)
+    summary["failures_short"] = worst["failures_short"]
+    return replace(tables, summary=summary, failures=failures)
 
 
 def _write_infeasible(

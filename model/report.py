@@ -68,6 +68,13 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         for t, r in zip(by_type.index, by_type.itertuples(index=False), strict=True):
             lt.add_row(str(t), str(r.routes), str(r.units), f"{r.gbps:,.0f}")
         console.print(lt)
+    if "worst_failure" in s and isinstance(s["worst_failure"], str):
+        console.print(
+            f"worst single failure: {s['worst_failure']} leaves "
+            f"{s['worst_survival_share']:.0%} of the hardest-hit traffic; "
+            f"{int(s['failures_short'])} failures leave some traffic short (failures.csv)")
+    elif "worst_failure" in s:
+        console.print("every single failure is survived in full (failures.csv)")
     if result.run.get("restrictions"):
         console.print("restrictions: " + "; ".join(result.run["restrictions"]))
     if result.out_dir is not None:

@@ -13,8 +13,9 @@ from model.network import NetworkPlan
 def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:
     """Storage: Σ_a h_{a,b} = storage_gbps_per_rack·racks_b [Gbps] (h_{b,b} local, no network),
     Σ_b h_{a,b} ≤ storage_gbps_per_pb·stor_a. Scale-across: pair_{a,b} ≥ gpu_a + gpu_b − 1;
-    gpu_a + gpu_b ≤ 1 where no path meets sync_latency_ms. Flow: Σ_{p ∈ P_c} flow_p ≥ demand_c,
-    demand_c = h (storage), sync_gbps·pair (scale-across) or gbps (explicit)."""
+    gpu_a + gpu_b ≤ 1 where no path meets sync_latency_ms. Flow: Σ_{p ∈ P_c} flow_p = demand_c
+    (≥ when protected, with flow_p ≤ demand_c on each path), demand_c = h (storage),
+    sync_gbps·pair (scale-across) or gbps (explicit)."""
     dem = ds.settings.demand
     m.COMMODITIES = pyo.Set(initialize=range(len(plan.commodities)), ordered=True)
     m.PATHS = pyo.Set(initialize=ix.paths, dimen=2, ordered=True)
@@ -73,9 +74,21 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         paths_of.setdefault(c, []).append((c, p))
     path_routed = [c for c, com in enumerate(plan.commodities) if not com.arc]
     m.PATH_COMMODITIES = pyo.Set(initialize=path_routed, ordered=True)
-    m.traffic_flow = pyo.Constraint(
-        m.PATH_COMMODITIES,
-        rule=lambda _, c: sum(m.flow[p] for p in paths_of.get(c, [])) >= m.commodity_demand[c],
+
+    # Unprotected traffic carries exactly its demand; protected traffic may carry more in
+    # total (to survive failures) but never more than its demand on one path. Neither cuts
+    # off an optimum (less flow never costs more) and no phantom flow is reported.
+    def carried(_: pyo.ConcreteModel, c: int) -> pyo.Expression:
+        total = sum(m.flow[p] for p in paths_of.get(c, []))
+        if plan.commodities[c].protected:
+            return total >= m.commodity_demand[c]
+        return total == m.commodity_demand[c]
+
+    m.traffic_flow = pyo.Constraint(m.PATH_COMMODITIES, rule=carried)
+    protected_paths = [p for p in ix.paths if plan.commodities[p[0]].protected]
+    m.PROTECTED_PATHS = pyo.Set(initialize=protected_paths, dimen=2, ordered=True)
+    m.traffic_path_cap = pyo.Constraint(
+        m.PROTECTED_PATHS, rule=lambda _, c, p: m.flow[c, p] <= m.commodity_demand[c]
     )
     add_arc_flows(m, ds, ix, plan)
 
