@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset
+from model.network import NetworkPlan
 
 
 def add_links(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
@@ -47,3 +48,46 @@ def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         return load <= cap
 
     m.links_capacity = pyo.Constraint(m.ROUTE_WAYS, rule=capacity)
+
+
+def add_cut_strengthening(
+    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
+) -> None:
+    """Valid single-site cuts (they remove no integer solution, only fractional ones):
+    the capacity on the routes at a site covers the traffic it sends, and the traffic it
+    receives [Gbps] (both together with shared capacity). Written as rows over the integer
+    units, they let HiGHS derive rounding (MIR) cuts a path or arc formulation hides."""
+    coms = plan.commodities
+    if not coms or not ix.options:
+        return
+    shared = ds.settings.network.capacity_sharing == "shared"
+    directed = ds.routes["directed"].to_dict() if "directed" in ds.routes else {}
+    at: dict[str, list[str]] = {}
+    for r in ix.routes:
+        for end in (ds.routes.at[r, "a"], ds.routes.at[r, "b"]):
+            at.setdefault(end, []).append(r)
+    rows = []
+    for v in sorted({c.src for c in coms} | {c.dst for c in coms}):
+        for way in ("both",) if shared else ("out", "in"):
+            rows.append((v, way))
+    m.CUT_ROWS = pyo.Set(initialize=rows, dimen=2, ordered=True)
+
+    def capacity(r: str) -> pyo.Expression:
+        return ds.routes.at[r, "existing_gbps"] + sum(
+            ix.option[o]["capacity_gbps"] * m.units[o] for o in ix.options if o[0] == r
+        )
+
+    def cut(_: pyo.ConcreteModel, v: str, way: str) -> pyo.Expression:
+        if way == "both":
+            routes = at.get(v, [])
+        else:  # a directed route serves a → b only
+            end = "a" if way == "out" else "b"
+            routes = [r for r in at.get(v, []) if not directed.get(r) or ds.routes.at[r, end] == v]
+        sends = [c for c, com in enumerate(coms) if com.src == v]
+        gets = [c for c, com in enumerate(coms) if com.dst == v]
+        need = {"both": sends + gets, "out": sends, "in": gets}[way]
+        if not need:
+            return pyo.Constraint.Skip
+        return sum(capacity(r) for r in routes) >= sum(m.commodity_demand[c] for c in need)
+
+    m.links_site_cut = pyo.Constraint(m.CUT_ROWS, rule=cut)
