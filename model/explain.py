@@ -195,6 +195,9 @@ def explain_infeasibility(
     and return one row per requirement that must move."""
     templates = _messages(ds, ix, plan)
     m.objective.deactivate()
+    cuts = m.component("links_site_cut")  # LP strengthening only: implied by the rows
+    if cuts is not None:  # made elastic below, and would otherwise stay hard
+        cuts.deactivate()
     m.elastic = pyo.Var(pyo.Any, dense=False, domain=pyo.NonNegativeReals)
     weights: dict = {}
     for family in templates:

@@ -8,8 +8,9 @@ cuts every path through the site; a commodity that starts or ends there is lost 
 (``endpoint_lost`` = 1, surviving 0), since no network can save it. Commodities with no
 demand (flow the solver left on a zero-demand commodity) are left out.
 
-Read from the result CSVs and the data set through :mod:`model.verify`'s reader, so the
-report describes what was written, not what the solver held in memory.
+Read from the result CSVs and the data set through the verifier's reader
+(:mod:`model.verify.readback`), so the report describes what was written, not what the
+solver held in memory.
 """
 
 from __future__ import annotations
