@@ -23,10 +23,21 @@ def add_links(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         bounds=lambda _, r, t: (0, ix.units_ub[(r, t)]),
     )
     m.lit = pyo.Var(m.LIT_ROUTES, domain=pyo.Binary)
+    on_route: dict[str, list[tuple[str, str]]] = {}
+    for o in ix.options:
+        on_route.setdefault(o[0], []).append(o)
     m.links_lit = pyo.Constraint(
         m.LIT_ROUTES,
         rule=lambda _, r: (
-            sum(m.units[o] for o in ix.options if o[0] == r) <= ix.route_units_ub[r] * m.lit[r]
+            sum(m.units[o] for o in on_route.get(r, [])) <= ix.route_units_ub[r] * m.lit[r]
+        ),
+    )
+    # Capacity of a route, each direction (both together with shared capacity) [Gbps].
+    m.route_capacity = pyo.Expression(
+        m.ROUTES,
+        rule=lambda _, r: (
+            ds.routes.at[r, "existing_gbps"]
+            + sum(ix.option[o]["capacity_gbps"] * m.units[o] for o in on_route.get(r, []))
         ),
     )
 
@@ -40,12 +51,9 @@ def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.ROUTE_WAYS = pyo.Set(initialize=rows, dimen=2, ordered=True)
 
     def capacity(_: pyo.ConcreteModel, r: str, way: str) -> pyo.Expression:
-        cap = ds.routes.at[r, "existing_gbps"] + sum(
-            ix.option[o]["capacity_gbps"] * m.units[o] for o in ix.options if o[0] == r
-        )
         load = sum(m.flow[p] for p in ix.loads.get((r, way), []))
         load += sum(m.arc_flow[a] for a in ix.arc_loads.get((r, way), []))
-        return load <= cap
+        return load <= m.route_capacity[r]
 
     m.links_capacity = pyo.Constraint(m.ROUTE_WAYS, rule=capacity)
 
@@ -72,11 +80,6 @@ def add_cut_strengthening(
             rows.append((v, way))
     m.CUT_ROWS = pyo.Set(initialize=rows, dimen=2, ordered=True)
 
-    def capacity(r: str) -> pyo.Expression:
-        return ds.routes.at[r, "existing_gbps"] + sum(
-            ix.option[o]["capacity_gbps"] * m.units[o] for o in ix.options if o[0] == r
-        )
-
     def cut(_: pyo.ConcreteModel, v: str, way: str) -> pyo.Expression:
         if way == "both":
             routes = at.get(v, [])
@@ -88,6 +91,6 @@ def add_cut_strengthening(
         need = {"both": sends + gets, "out": sends, "in": gets}[way]
         if not need:
             return pyo.Constraint.Skip
-        return sum(capacity(r) for r in routes) >= sum(m.commodity_demand[c] for c in need)
+        return sum(m.route_capacity[r] for r in routes) >= sum(m.commodity_demand[c] for c in need)
 
     m.links_site_cut = pyo.Constraint(m.CUT_ROWS, rule=cut)
