@@ -1,40 +1,89 @@
 """Command line: ``python solve.py DATASET_DIR [options]``. Parses arguments and calls the
-pipeline; nothing else happens here."""
+pipeline (one scenario), the batch runner (several) or the Pareto front; nothing else
+happens here."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from model.errors import EXIT_ERROR, EXIT_OK, ScaleacrossError
+from model.errors import EXIT_ERROR, EXIT_INPUT, EXIT_OK, ScaleacrossError
 from model.pipeline import SolveOptions, run_scenario
 
 log = logging.getLogger("model")
+
+EPILOG = """\
+Exit codes: 0 a design was written; 2 invalid input; 3 infeasible; 4 no design within the
+limits; 1 anything else.
+Batches (--all, or --scenario given more than once): every scenario's overrides are checked
+before anything is solved (exit 2 and nothing solved if any is invalid); a failing scenario
+never stops the batch, its row in comparison.csv says why. The batch exits 0 if every
+scenario produced a design, else with the worst code of its failures, worst first:
+1 (other, e.g. a worker lost) > 4 (no design) > 3 (infeasible) > 2 (input).
+--pareto N writes OUT/<data set>/<scenario>/pareto/ (pareto.csv, pareto.png, point_01/...)
+and exits like a single run."""
+
+
+def _default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="solve.py",
-        description="Design a geographically distributed AI data-center network: where to put "
-        "GPUs and storage, which link types on which routes, how many routers, which cooling, "
+        description="Design a geographically distributed AI data-center network: where to put\n"
+        "GPUs and storage, which link types on which routes, how many routers, which cooling,\n"
         "at the lowest annualised cost.",
-        epilog="Exit codes: 0 a design was written; 2 invalid input; 3 infeasible; 4 no design "
-        "within the limits; 1 anything else.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("dataset", type=Path, help="data set folder (settings.toml, sites.csv, ...)")
-    p.add_argument(
-        "--scenario", default="base", help="row of scenarios.csv to apply (default: base settings)"
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="row of scenarios.csv to apply (default: base settings); repeat it to solve a "
+        "batch and compare the scenarios",
+    )
+    which.add_argument(
+        "--all", action="store_true", help="solve every row of scenarios.csv as a batch"
     )
     p.add_argument(
         "--out",
         type=Path,
         default=Path("results"),
-        help="results root; results go to OUT/<data set>/<scenario>/ (default: results)",
+        help="results root; results go to OUT/<data set>/<scenario>/, a batch's comparison.csv "
+        "and comparison.png to OUT/<data set>/ (default: results)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=_default_workers(),
+        metavar="N",
+        help="scenarios solved at once, each in its own process (default: min(2, cores) = "
+        f"{_default_workers()})",
+    )
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the batch on a Dask distributed scheduler at ADDRESS (workers must import "
+        "this package and see the same paths); 'local' starts a LocalCluster of --workers "
+        "processes on loopback",
+    )
+    p.add_argument(
+        "--pareto",
+        type=int,
+        metavar="N",
+        help="cost–power front of one scenario: N ≥ 2 power caps from the power-optimal to "
+        "the cost-optimal design, min annual cost under each",
     )
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit, seconds")
     p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap to stop at")
@@ -54,36 +103,132 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
     log.propagate = False
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    _setup_logging(args.verbose, args.quiet)
-    console = Console(stderr=False)
-    err = Console(stderr=True)
-    opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed)
+def _check_args(args: argparse.Namespace) -> str | None:
+    """The first invalid option value, as a message; None when all are fine."""
     for name, value in (
         ("--time-limit", args.time_limit),
         ("--mip-gap", args.mip_gap),
         ("--threads", args.threads),
+        ("--workers", args.workers),
     ):
         if value is not None and value <= 0 and not (name == "--mip-gap" and value == 0):
-            err.print(f"error: {name} must be positive, got {value}")
-            return 2
+            return f"{name} must be positive, got {value}"
+    if args.pareto is not None and args.pareto < 2:
+        return f"--pareto needs at least 2 points, got {args.pareto}"
+    if args.pareto is not None and (args.all or len(args.scenario or []) > 1 or args.dask):
+        return "--pareto solves one scenario in this process: give at most one --scenario"
+    return None
+
+
+def _guarded(fn: Callable[[], int], verbose: bool, err: Console) -> int:
+    """Run ``fn``; turn the errors a planner can act on into their exit codes."""
     try:
-        result = run_scenario(args.dataset, args.scenario, args.out, opts, tee=args.verbose)
+        return fn()
     except ScaleacrossError as exc:
         kind = type(exc).__name__.removesuffix("Error").lower()
-        err.print(f"[bold red]{kind}:[/bold red] {escape(str(exc))}", highlight=False)
+        err.print(
+            f"[bold red]{kind}:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted: earlier results are left as they were")
         return EXIT_ERROR
     except Exception as exc:
-        if args.verbose:
+        if verbose:
             raise
         err.print(f"error: {type(exc).__name__}: {exc} (run with -v for the traceback)")
         return EXIT_ERROR
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    console = Console(stderr=False)
+    err = Console(stderr=True)
+    problem = _check_args(args)
+    if problem:
+        err.print(f"error: {problem}")
+        return EXIT_INPUT
+    opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed)
+    scenarios = list(dict.fromkeys(args.scenario or ["base"]))
+    if args.pareto is not None:
+        return _guarded(lambda: _pareto(args, scenarios[0], opts, console), args.verbose, err)
+    if args.all or len(scenarios) > 1 or args.dask:
+        return _guarded(lambda: _batch(args, scenarios, opts, console, err), args.verbose, err)
+    return _guarded(lambda: _single(args, scenarios[0], opts, console), args.verbose, err)
+
+
+def _single(args: argparse.Namespace, scenario: str, opts: SolveOptions, console: Console) -> int:
+    result = run_scenario(args.dataset, scenario, args.out, opts, tee=args.verbose)
     if not args.quiet:
         from model.report import print_summary
 
         print_summary(result, console)
+    return EXIT_OK
+
+
+def _batch(
+    args: argparse.Namespace,
+    scenarios: list[str],
+    opts: SolveOptions,
+    console: Console,
+    err: Console,
+) -> int:
+    from model.batch import BatchConfig, PlainReporter, RichReporter, all_scenarios, run_batch
+
+    if args.all:
+        scenarios = all_scenarios(args.dataset)
+    cfg = BatchConfig(
+        data_dir=args.dataset,
+        scenarios=tuple(scenarios),
+        out_root=args.out,
+        opts=opts,
+        workers=args.workers,
+        dask=args.dask,
+        log_level=logging.DEBUG if args.verbose else logging.WARNING,
+    )
+    if args.quiet:
+        reporter = PlainReporter(enabled=False)
+    elif sys.stdout.isatty():
+        reporter = RichReporter(console)
+    else:
+        reporter = PlainReporter()
+    result = run_batch(cfg, reporter)
+    failed = int((result.comparison["exit_code"] != EXIT_OK).sum())
+    if not args.quiet:
+        err.print(
+            f"{len(scenarios) - failed} of {len(scenarios)} scenarios solved in "
+            f"{result.wall_s:.1f} s; comparison: {result.csv}, chart: {result.chart}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return result.exit_code
+
+
+def _pareto(args: argparse.Namespace, scenario: str, opts: SolveOptions, console: Console) -> int:
+    from rich.table import Table
+
+    from model.pareto import ParetoOptions, pareto_front
+
+    result = pareto_front(
+        args.dataset, scenario, args.out, opts, ParetoOptions(points=args.pareto), args.verbose
+    )
+    if args.quiet:
+        return EXIT_OK
+    table = Table(title=f"cost–power front ({result.solve_s:.1f} s of solves)", show_edge=False)
+    for col in ("point", "cap MW", "power MW", "annual cost USD", "status", "notes"):
+        table.add_column(col, justify="left" if col in ("status", "notes") else "right")
+    for r in result.table.itertuples():
+        has = r.status in ("optimal", "feasible")
+        table.add_row(
+            str(r.point),
+            f"{r.cap_mw:,.4f}",
+            f"{r.power_mw:,.4f}" if has else "-",
+            f"{r.annual_cost_usd:,.0f}" if has else "-",
+            r.status,
+            escape(r.notes or ""),
+        )
+    console.print(table)
+    if result.out_dir is not None:
+        console.print(f"results: {result.out_dir}", highlight=False, soft_wrap=True)
     return EXIT_OK

@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
@@ -61,9 +62,14 @@ _LIMITS = {
 }
 
 
-def solve(m: pyo.ConcreteModel, opts: SolverSettings, tee: bool = False) -> Outcome:
-    """Solve ``m`` with HiGHS under ``opts``; load the solution when there is one."""
-    solver = SolverFactory("highs")
+def solve(
+    m: pyo.ConcreteModel, opts: SolverSettings, tee: bool = False, solver: Any = None
+) -> Outcome:
+    """Solve ``m`` with HiGHS under ``opts``; load the solution when there is one.
+
+    ``solver``: a (persistent) HiGHS interface to reuse across a sequence of solves of the
+    same model, e.g. the points of a Pareto front; a new one per call when None."""
+    solver = solver if solver is not None else SolverFactory("highs")
     if not solver.available():
         return Outcome(
             "error",
