@@ -62,8 +62,10 @@ COLUMNS = [
 ]
 
 
-def pick_variant(network: str) -> str | None:
+def pick_variant(network: str, wanted: str | None = None) -> str | None:
     have = {p.stem for p in (NATIVE / network / "models").glob("*.txt")}
+    if wanted:
+        return wanted if wanted in have else None
     return next((v for v in PREFERENCE if v in have), None)
 
 
@@ -132,6 +134,12 @@ def main() -> int:
     p.add_argument("--time-limit", type=float, default=300.0)
     p.add_argument("--networks", default="")
     p.add_argument("--out", type=Path, default=None, help="also write the table as CSV")
+    p.add_argument(
+        "--variant",
+        default=None,
+        help="solve this variant instead (e.g. to "
+        "compare with a published U-U-E value where an M model exists)",
+    )
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if not NATIVE.exists():
@@ -142,7 +150,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for net in names:
-            variant = pick_variant(net)
+            variant = pick_variant(net, args.variant)
             if variant is None:
                 print(f"{net} | no supported model file")
                 continue
