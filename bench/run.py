@@ -23,7 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.pipeline import SolveOptions, run_scenario
 
-PHASES = ("load", "network", "index", "validate", "build", "solve", "extract", "export")
+PHASES = (
+    "load",
+    "network",
+    "index",
+    "validate",
+    "build",
+    "solve",
+    "extract",
+    "pricing",
+    "verify",
+    "export",
+)
 
 
 def main() -> int:

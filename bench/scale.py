@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Scaling benchmark on synthetic data sets: model size and time against sites. Not a test.
+
+    python bench/scale.py [--sites 25 50 100 200] [--seed 1] [--time-limit 300]
+                          [--mip-gap G] [--threads N] [--grace S] [--routes] [--keep DIR]
+
+For every N, ``model.synth`` writes an N-site data set (fixed seed) into a temporary folder
+(or DIR with --keep), then the pipeline's phases run one by one, as ``run_scenario`` runs
+them: load, network plan, index, precheck, build, solve. The table gives, per N: sites,
+candidate routes, commodities, candidate paths, variables, integer variables, constraints,
+build and solve seconds, status, gap, objective and best bound (the bound is all there is
+when the time limit ends without a design), and the build/solve/total time as a multiple
+of the smallest N's. Each N runs in its own process; a solve still running --grace
+seconds after its time limit is killed and reported as such. Rows are printed as they
+finish. "build s" is network plan + index + precheck + model build (everything
+between loading and the solver); "solve s" is the HiGHS call. Timings are wall clock on
+whatever else the machine is running: repeat before trusting a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model import synth
+from model.build import build_model, model_size
+from model.errors import InfeasibleError
+from model.index import build_index
+from model.load import load_dataset
+from model.network import plan_network
+from model.pipeline import SolveOptions, effective
+from model.precheck import check_feasibility
+from model.solver import solve
+
+
+@dataclass
+class Row:
+    sites: int
+    routes: int = 0
+    commodities: int = 0
+    paths: int = 0
+    variables: int = 0
+    integers: int = 0
+    constraints: int = 0
+    build_s: float = 0.0
+    solve_s: float = 0.0
+    status: str = ""
+    gap: float | None = None
+    objective: float | None = None
+    bound: float | None = None
+
+
+def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
+    """In a child process: build, report the size ("built"), solve, report ("done")."""
+    logging.basicConfig(level=logging.WARNING)
+    row = Row(sites=n)
+    ds = effective(load_dataset(folder), opts)
+    row.routes = len(ds.routes)
+    start = time.perf_counter()
+    plan = plan_network(ds)
+    ix = build_index(ds, plan)
+    row.commodities, row.paths = len(plan.commodities), len(ix.paths)
+    try:
+        check_feasibility(ds, plan, ix)
+    except InfeasibleError as exc:
+        row.build_s = time.perf_counter() - start
+        row.status = f"infeasible (precheck: {len(exc.problems)} problems)"
+        conn.send(("done", row))
+        return
+    model, ix = build_model(ds, plan, ix)
+    row.build_s = time.perf_counter() - start
+    size = model_size(model)
+    row.variables, row.integers = size["variables"], size["integer_variables"]
+    row.constraints = size["constraints"]
+    conn.send(("built", row))
+    start = time.perf_counter()
+    outcome = solve(model, ds.settings.solver)
+    row.solve_s = time.perf_counter() - start
+    row.status, row.gap, row.objective = outcome.status, outcome.mip_gap, outcome.objective
+    row.bound = outcome.bound
+    if not outcome.has_design and outcome.status != "infeasible":
+        row.status = f"no design ({outcome.termination})"
+    conn.send(("done", row))
+
+
+def run_one(folder: Path, n: int, opts: SolveOptions, grace_s: float) -> Row:
+    """Build and solve in a child process; kill it if the solve runs past the time limit
+    by more than ``grace_s`` (HiGHS does not check its limit everywhere, e.g. not inside
+    the root node's analytic-centre computation)."""
+    ctx = mp.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_work, args=(folder, n, opts, send), daemon=True)
+    proc.start()
+    send.close()
+    row, deadline, solve_start = Row(sites=n), None, 0.0
+    while True:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not receive.poll(wait):
+            proc.kill()
+            row.solve_s = time.monotonic() - solve_start
+            row.status = f"killed after limit + {grace_s:g} s"
+            break
+        try:
+            kind, row = receive.recv()
+        except EOFError:
+            row.status = f"worker died (exit code {proc.exitcode})"
+            break
+        if kind == "done":
+            break
+        solve_start = time.monotonic()
+        deadline = solve_start + (opts.time_limit_s or 0.0) + grace_s
+    proc.join()
+    return row
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.1f}" if base > 0 else "-"
+
+
+HEAD = (
+    f"{'sites':>5} {'routes':>6} {'comm':>5} {'paths':>6} {'vars':>7} {'int':>6} "
+    f"{'cons':>7} {'build s':>8} {'solve s':>8} {'status':<9} {'gap':>8} "
+    f"{'objective':>14} {'bound':>14} {'N x':>4} {'build x':>7} {'solve x':>7} {'total x':>7}"
+)
+
+
+def format_row(r: Row, first: Row) -> str:
+    gap = "n/a" if r.gap is None else f"{r.gap:.1e}"
+    obj = "n/a" if r.objective is None else f"{r.objective:,.0f}"
+    bound = "n/a" if r.bound is None else f"{r.bound:,.0f}"
+    total, total0 = r.build_s + r.solve_s, first.build_s + first.solve_s
+    return (
+        f"{r.sites:>5} {r.routes:>6} {r.commodities:>5} {r.paths:>6} {r.variables:>7} "
+        f"{r.integers:>6} {r.constraints:>7} {r.build_s:>8.2f} {r.solve_s:>8.2f} "
+        f"{r.status:<9} {gap:>8} {obj:>14} {bound:>14} {_ratio(r.sites, first.sites):>4} "
+        f"{_ratio(r.build_s, first.build_s):>7} {_ratio(r.solve_s, first.solve_s):>7} "
+        f"{_ratio(total, total0):>7}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sites", type=int, nargs="+", default=[25, 50, 100, 200], metavar="N")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--time-limit", type=float, default=300.0, metavar="S")
+    p.add_argument("--mip-gap", type=float, default=None, metavar="G")
+    p.add_argument("--threads", type=int, default=None, metavar="N")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="kill a solve still running this long after its time limit (default 120)",
+    )
+    p.add_argument(
+        "--routes", action="store_true", help="let the generator write routes.csv (synth --routes)"
+    )
+    p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
+    args = p.parse_args(argv)
+    opts = SolveOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+    print(
+        f"synthetic data sets, seed {args.seed}, time limit {args.time_limit:g} s, "
+        f"{'routes.csv from the generator' if args.routes else 'routes generated by the solver'}"
+    )
+    print(HEAD)
+    print("-" * len(HEAD), flush=True)
+    first: Row | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.keep or Path(tmp)
+        for n in sorted(args.sites):
+            folder = root / f"synth_{n}_seed{args.seed}"
+            extra = ["--routes"] if args.routes else []
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = synth.main(
+                    ["--sites", str(n), "--seed", str(args.seed), *extra, str(folder)]
+                )
+            if code:
+                print(f"generator failed for {n} sites", file=sys.stderr)
+                return 1
+            row = run_one(folder, n, opts, args.grace)
+            first = first or row
+            print(format_row(row, first), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
