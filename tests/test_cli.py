@@ -204,3 +204,19 @@ def test_help_lists_exit_codes() -> None:
         [sys.executable, str(REPO / "solve.py"), "--help"], capture_output=True, text=True, cwd=REPO
     )
     assert proc.returncode == 0 and "Exit codes" in proc.stdout
+
+
+def test_failed_self_check_is_a_bug_exit_1_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from model import pipeline
+    from model.verify import Violation
+
+    planted = [Violation("capacity", "route A-B ab", "load 500 > capacity 400")]
+    monkeypatch.setattr(pipeline, "verify_tables", lambda ds, tables: planted)
+    ds = small(tmp_path / "tiny")
+    assert main([str(ds), "--out", str(tmp_path / "res"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "breaks 1 rule(s) on independent re-check" in err
+    assert "capacity: route A-B ab: load 500 > capacity 400" in err
+    assert not (tmp_path / "res" / "tiny" / "base").exists()
