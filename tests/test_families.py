@@ -218,10 +218,9 @@ ROUTERS = [
 ]
 
 
-def test_routers_cover_ports_at_both_ends(tmp_path: Path) -> None:
-    # 3 zrp units (90) use 3 ports at X and at Y: 2 small (4 ports, 100) beat 1 big (120).
-    # Optimum 90 + 2 × 100 = 290 (route free, no opex).
-    links = [dict(LINKS[1], opex_usd_per_year=0)]
+def router_instance(tmp_path: Path, min_routers: int, deep_buffer_over_km: float | str = ""):
+    """250 Gbps X → Y on one 200 km route: 3 zrp units (capex 90, no opex) and routers."""
+    links = [dict(LINKS[1], opex_usd_per_year=0, deep_buffer_over_km=deep_buffer_over_km)]
     ds = write_dataset(
         tmp_path,
         TRANSIT_XY,
@@ -229,45 +228,34 @@ def test_routers_cover_ports_at_both_ends(tmp_path: Path) -> None:
         link_types=links,
         routers=ROUTERS,
         demands=X_TO_Y,
-        settings={"resilience": {"min_routers_per_site": 1}},
+        settings={"resilience": {"min_routers_per_site": min_routers}},
     )
-    res = solve_dir(ds)
+    return solve_dir(ds)
+
+
+def router_models(res) -> dict[str, str]:
+    return res.tables.sites.set_index("site")["router_models"].to_dict()
+
+
+def test_routers_cover_ports_at_both_ends(tmp_path: Path) -> None:
+    # 3 zrp units (90) use 3 ports at X and at Y: 2 small (4 ports, 100) beat 1 big (120).
+    # Optimum 90 + 2 × 100 = 290 (route free, no opex).
+    res = router_instance(tmp_path, min_routers=1)
     assert res.outcome.objective == approx(290)
-    models = res.tables.sites.set_index("site")["router_models"].to_dict()
-    assert models == {"X": "small:2", "Y": "small:2"}
+    assert router_models(res) == {"X": "small:2", "Y": "small:2"}
 
 
 def test_deep_buffer_rule_on_long_routes(tmp_path: Path) -> None:
     # As above, but zrp needs deep-buffer routers beyond 100 km (route is 200 km):
     # only 'big' is deep → 1 big per end: 90 + 2 × 120 = 330.
-    links = [dict(LINKS[1], opex_usd_per_year=0, deep_buffer_over_km=100)]
-    ds = write_dataset(
-        tmp_path,
-        TRANSIT_XY,
-        routes=[route("X", "Y", 200)],
-        link_types=links,
-        routers=ROUTERS,
-        demands=X_TO_Y,
-    )
-    res = solve_dir(ds)
+    res = router_instance(tmp_path, min_routers=1, deep_buffer_over_km=100)
     assert res.outcome.objective == approx(330)
-    models = res.tables.sites.set_index("site")["router_models"].to_dict()
-    assert models == {"X": "big:1", "Y": "big:1"}
+    assert router_models(res) == {"X": "big:1", "Y": "big:1"}
 
 
 def test_min_routers_per_site(tmp_path: Path) -> None:
     # min 3 routers where a route is lit: 3 small (150) beat big + 2 small (220): 90 + 300.
-    links = [dict(LINKS[1], opex_usd_per_year=0)]
-    ds = write_dataset(
-        tmp_path,
-        TRANSIT_XY,
-        routes=[route("X", "Y", 200)],
-        link_types=links,
-        routers=ROUTERS,
-        demands=X_TO_Y,
-        settings={"resilience": {"min_routers_per_site": 3}},
-    )
-    res = solve_dir(ds)
+    res = router_instance(tmp_path, min_routers=3)
     assert res.outcome.objective == approx(390)
 
 

@@ -102,29 +102,28 @@ def test_no_gpu_site_reaches_storage_in_time(tmp_path: Path) -> None:
     assert "G: best path 5.000 ms" in msg
 
 
-def test_sync_bound_below_best_pair_latency(tmp_path: Path) -> None:
-    # Two GPU sites are needed (3 racks max each, 5 racks) but they are 5.7 ms apart.
-    ds = write_dataset(
-        tmp_path,
+def fukuoka_tokyo(folder: Path, link_types: list[dict] | None) -> Path:
+    # Two GPU sites are needed (3 racks max each, 5 racks); the only route is 1,140 km.
+    return write_dataset(
+        folder,
         [gpu("FUK", max_racks=3), gpu("TKY", max_racks=3)],
         routes=[route("FUK", "TKY", 1140)],
-        link_types=[LONG_HAUL],
+        link_types=link_types,
         settings={"demand": {"gpu_racks": 5, "sync_gbps": 100, "sync_latency_ms": 5}},
     )
-    msg = infeasible(ds)
+
+
+def test_sync_bound_below_best_pair_latency(tmp_path: Path) -> None:
+    # With a long-haul type the pair is 5.7 ms apart, above the 5 ms budget.
+    msg = infeasible(fukuoka_tokyo(tmp_path, [LONG_HAUL]))
     assert "at least 2 GPU sites are needed" in msg
     assert "sync_latency_ms 5 ms" in msg
     assert "FUK-TKY best path 5.700 ms" in msg
 
 
 def test_a_route_no_link_type_reaches_is_named(tmp_path: Path) -> None:
-    ds = write_dataset(
-        tmp_path,
-        [gpu("FUK", max_racks=3), gpu("TKY", max_racks=3)],
-        routes=[route("FUK", "TKY", 1140)],
-        settings={"demand": {"gpu_racks": 5, "sync_gbps": 100, "sync_latency_ms": 5}},
-    )
-    msg = infeasible(ds)
+    # The default 1,000 km type does not reach the 1,140 km route.
+    msg = infeasible(fukuoka_tokyo(tmp_path, None))
     assert "FUK-TKY no path at all" in msg
     assert (
         "routes that cannot be used: FUK-TKY (1140 km: no link type of medium 'smf' "
@@ -186,29 +185,27 @@ def test_combination_proved_infeasible_by_highs(tmp_path: Path) -> None:
     assert pair_ac in msg or pair_bc in msg
 
 
-def test_route_unit_limit_names_the_traffic_that_cannot_be_carried(tmp_path: Path) -> None:
+def unit_limited(folder: Path) -> Path:
     # 250 Gbps X → Y over the only route, which takes at most 2 units of 100 Gbps.
     sites = [{"site": "X", "lat": 35, "lon": 139}, {"site": "Y", "lat": 35, "lon": 140}]
-    ds = write_dataset(
-        tmp_path,
+    return write_dataset(
+        folder,
         sites,
         routes=[route("X", "Y", 100, max_units=2)],
         demands=[{"src": "X", "dst": "Y", "gbps": 250, "max_latency_ms": "", "protected": 0}],
     )
-    msg = infeasible(ds)
+
+
+def test_route_unit_limit_names_the_traffic_that_cannot_be_carried(tmp_path: Path) -> None:
+    msg = infeasible(unit_limited(tmp_path))
     assert "demand:X>Y: 50 Gbps cannot be carried" in msg
 
 
 def test_infeasibility_report_is_written(tmp_path: Path) -> None:
-    sites = [{"site": "X", "lat": 35, "lon": 139}, {"site": "Y", "lat": 35, "lon": 140}]
-    ds = write_dataset(
-        tmp_path / "d",
-        sites,
-        routes=[route("X", "Y", 100, max_units=2)],
-        demands=[{"src": "X", "dst": "Y", "gbps": 250, "max_latency_ms": "", "protected": 0}],
-    )
     with pytest.raises(InfeasibleError):
-        run_scenario(ds, "base", tmp_path / "res", SolveOptions(mip_gap=0.0))
+        run_scenario(
+            unit_limited(tmp_path / "d"), "base", tmp_path / "res", SolveOptions(mip_gap=0.0)
+        )
     out = tmp_path / "res" / "d" / "base"
     report = pd.read_csv(out / "infeasibility.csv")
     assert report.loc[0, "requirement"] == "bandwidth"
