@@ -131,8 +131,7 @@ def route_loads(routed: Routed, ds: Dataset) -> dict[str, dict[str, float]]:
     ra = ds.routes["a"].to_dict()
     loads: dict[str, dict[str, float]] = {}
     for _c, path, gbps in routed:
-        for hop, r in enumerate(path.routes):
-            way = "both" if shared else ("ab" if ra[r] == path.nodes[hop] else "ba")
+        for r, way in path.ways(ra, shared):
             by_way = loads.setdefault(r, {})
             by_way[way] = by_way.get(way, 0.0) + gbps
     return loads

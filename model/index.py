@@ -119,8 +119,7 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         crossed: dict[str, int] = defaultdict(int)
         for pi, p in enumerate(c.paths):
             paths.append((ci, pi))
-            for hop, r in enumerate(p.routes):
-                way = "both" if shared else ("ab" if ra[r] == p.nodes[hop] else "ba")
+            for r, way in p.ways(ra, shared):
                 loads[(r, way)].append((ci, pi))
                 crossed[r] += 1
         # Unprotected traffic needs no more than its demand in total; protected traffic no

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class Dataset:
     demands: pd.DataFrame  # index: demand id
     scenarios: pd.DataFrame  # raw text, index: scenario
     routes_generated: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 class Problems:

@@ -111,9 +111,13 @@ class Path:
     def reversed(self) -> Path:
         return Path(self.routes[::-1], self.nodes[::-1], self.latency_us)
 
-    def forward(self, i: int, routes: pd.DataFrame) -> bool:
-        """True when hop ``i`` traverses its route from ``a`` to ``b``."""
-        return routes.at[self.routes[i], "a"] == self.nodes[i]
+    def ways(self, route_a: dict[str, str], shared: bool) -> list[tuple[str, str]]:
+        """(route, capacity row) per hop: 'ab' or 'ba' by the direction the hop crosses the
+        route (``route_a``: route → its a end), 'both' with shared capacity."""
+        return [
+            (r, "both" if shared else ("ab" if route_a[r] == self.nodes[hop] else "ba"))
+            for hop, r in enumerate(self.routes)
+        ]
 
 
 @dataclass(frozen=True)
