@@ -3,7 +3,8 @@
 Path latency (MODEL.md §3), in µs: Σ km × latency_us_per_km(medium) + Σ dsp_latency_us of
 the slowest link type allowed on each route (0 on a route usable only through existing
 capacity) + hop_latency_us per intermediate site. Candidate paths of a commodity are the
-``paths_per_pair`` shortest simple paths by that latency that stay inside its bound; a
+``paths_per_pair`` shortest site sequences by that latency, each over its fastest
+parallel-route variants, that stay inside its bound; a
 protected commodity also gets, for every failure that all of those paths share, the
 shortest path avoiding it (when one exists inside the bound), so that the path set can
 protect whatever the route graph can protect.
@@ -235,15 +236,27 @@ def route_failures(routes: pd.DataFrame, usable: list[str]) -> dict[str, tuple[s
 
 
 class PathFinder:
-    """k shortest simple paths over the route multigraph: each route is a node of its own
-    between its two ends (so parallel routes are distinct paths); a directed route
-    (``directed`` = 1, e.g. SNDlib link model D) is traversed from a to b only."""
+    """Candidate paths over the route multigraph.
+
+    ``shortest`` ranks *site sequences*: Yen's algorithm runs on the site graph, where
+    parallel routes between two sites are one edge weighted by the fastest of them, so
+    near-duplicate paths that differ only in a parallel route (an HCF twin of an SMF route,
+    say) do not use up the k. Each sequence then comes with its parallel-route variants,
+    fastest first, at most ``VARIANTS`` per sequence. ``avoiding`` searches the route graph
+    itself, where each route is a node of its own between its two ends. A directed route
+    (``directed`` = 1, e.g. SNDlib link model D) is traversed from a to b only.
+    """
+
+    VARIANTS = 4  # parallel-route variants kept per site sequence
 
     def __init__(self, ds: Dataset, usable: list[str], route_latency_us: dict[str, float]):
         self.routes = ds.routes
         self.hop_us = ds.settings.network.hop_latency_us
-        self.g = nx.DiGraph()
+        self.g = nx.DiGraph()  # route graph: site → (route) → site
         self.g.add_nodes_from(ds.sites.index)
+        self.sites_g = nx.DiGraph()  # site graph: one edge per ordered site pair
+        self.sites_g.add_nodes_from(ds.sites.index)
+        self.parallel: dict[tuple[str, str], list[str]] = {}  # (u, v) → routes, fastest first
         directed = ds.routes["directed"].to_dict() if "directed" in ds.routes else {}
         self.symmetric = not any(directed.get(r) for r in usable)
         for rid in usable:
@@ -251,39 +264,77 @@ class PathFinder:
             a, b = self.routes.at[rid, "a"], self.routes.at[rid, "b"]
             self.g.add_edge(a, ("route", rid), weight=w)
             self.g.add_edge(("route", rid), b, weight=w)
+            self.parallel.setdefault((a, b), []).append(rid)
             if not directed.get(rid):
                 self.g.add_edge(b, ("route", rid), weight=w)
                 self.g.add_edge(("route", rid), a, weight=w)
+                self.parallel.setdefault((b, a), []).append(rid)
+        for (u, v), rids in self.parallel.items():
+            rids.sort(key=lambda r: (route_latency_us[r], r))
+            self.sites_g.add_edge(u, v, weight=route_latency_us[rids[0]] + self.hop_us)
         self.route_latency_us = route_latency_us
-        self._cache: dict[tuple[str, str], list[Path]] = {}
+        self._cache: dict[tuple[str, str], tuple[int, list[Path]]] = {}
 
     def _to_path(self, nodes: list) -> Path:
         sites = tuple(n for n in nodes if not isinstance(n, tuple))
         routes = tuple(n[1] for n in nodes if isinstance(n, tuple))
+        return self._path(routes, sites)
+
+    def _path(self, routes: tuple[str, ...], sites: tuple[str, ...]) -> Path:
         lat = sum(self.route_latency_us[r] for r in routes) + self.hop_us * max(0, len(sites) - 2)
         return Path(routes, sites, lat)
 
+    def _variants(self, sites: list[str]) -> list[Path]:
+        """The site sequence over every combination of parallel routes, fastest first."""
+        hops = [self.parallel[(u, v)] for u, v in itertools.pairwise(sites)]
+        if all(len(h) == 1 for h in hops):
+            return [self._path(tuple(h[0] for h in hops), tuple(sites))]
+        combos = islice(itertools.product(*hops), 64 * self.VARIANTS)
+        paths = sorted(
+            (self._path(rs, tuple(sites)) for rs in combos), key=lambda p: (p.latency_us, p.routes)
+        )
+        return paths[: self.VARIANTS]
+
     def shortest(self, src: str, dst: str, k: int) -> list[Path]:
-        """Up to k shortest simple paths src → dst, by latency."""
+        """The k shortest site sequences src → dst by latency, each with its parallel-route
+        variants; sorted by latency."""
         flip = self.symmetric and dst < src  # undirected graph: one search per pair
         key = (dst, src) if flip else (src, dst)
         cached = self._cache.get(key)
-        if cached is None or len(cached) < k:
+        if cached is None or cached[0] < k:
             try:
-                gen = nx.shortest_simple_paths(self.g, key[0], key[1], weight="weight")
-                cached = [self._to_path(p) for p in islice(gen, k)]
+                gen = nx.shortest_simple_paths(self.sites_g, key[0], key[1], weight="weight")
+                seqs = list(islice(gen, k))
             except (nx.NetworkXNoPath, nx.NodeNotFound):
-                cached = []
+                seqs = []
+            paths = sorted(
+                (p for seq in seqs for p in self._variants(seq)),
+                key=lambda p: (p.latency_us, p.nodes, p.routes),
+            )
+            cached = (k, paths)
             self._cache[key] = cached
-        paths = cached[:k]
+        paths = cached[1] if cached[0] == k else self._first_sequences(cached[1], k)
         return [p.reversed() for p in paths] if flip else paths
+
+    @staticmethod
+    def _first_sequences(paths: list[Path], k: int) -> list[Path]:
+        """Paths of the k fastest site sequences in ``paths`` (sorted by latency)."""
+        seqs: list[tuple[str, ...]] = []
+        for p in paths:
+            if p.nodes not in seqs:
+                seqs.append(p.nodes)
+        keep = set(seqs[:k])
+        return [p for p in paths if p.nodes in keep]
 
     def avoiding(self, src: str, dst: str, cut: tuple[str, ...]) -> Path | None:
         """Shortest path src → dst that uses none of the routes in ``cut``."""
-        h = self.g.copy()
-        h.remove_nodes_from(("route", r) for r in cut)
+        gone = {("route", r) for r in cut}
+
+        def weight(_u: object, v: object, d: dict) -> float | None:  # None hides the edge
+            return None if v in gone else d["weight"]
+
         try:
-            return self._to_path(nx.dijkstra_path(h, src, dst, weight="weight"))
+            return self._to_path(nx.dijkstra_path(self.g, src, dst, weight=weight))
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return None
 
@@ -447,7 +498,8 @@ def plan_network(ds: Dataset) -> NetworkPlan:
     restrictions = []
     if n_arc < len(commodities):
         restrictions.append(
-            f"candidate paths: up to {k} shortest per commodity inside its latency bound"
+            f"candidate paths: the {k} shortest site sequences per commodity (each with up to "
+            f"{PathFinder.VARIANTS} parallel-route variants) inside its latency bound"
             + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
             + f" ({len(commodities) - n_arc} commodities)"
         )

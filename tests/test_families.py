@@ -8,6 +8,11 @@ from pathlib import Path
 
 from builders import approx, racks_at, route, solve_dir, units_on, write_dataset
 
+from model.families.resilience import protection_rows
+from model.index import build_index
+from model.load import load_dataset
+from model.network import plan_network
+
 
 def gpu_site(name: str, **kw) -> dict:
     return {"site": name, "lat": 35.0, "lon": 139.0, "gpu": 1, **kw}
@@ -376,6 +381,16 @@ def test_diverse_protection_avoids_shared_conduit(tmp_path: Path) -> None:
     assert res.outcome.objective == approx(30)
     assert units_on(res) == {("X-Y", "zr"): 1, ("X-W", "zr"): 1, ("W-Y", "zr"): 1}
     assert set(res.tables.flows["path"]) == {"X>Y", "X>W>Y"}
+
+
+def test_protection_keeps_one_row_per_maximal_cut(tmp_path: Path) -> None:
+    # Candidate paths X>Y, X>Z>Y, X>W>Y. duct1 cuts the first two; route Z–Y cuts only
+    # X>Z>Y, so duct1's survival row implies Z–Y's. X–W and W–Y cut the same path and share
+    # one row, named by the first id. Two rows remain (the optimum, 30, is checked above).
+    ds = load_dataset(protection_instance(tmp_path, "diverse"))
+    plan = plan_network(ds)
+    assert [">".join(p.nodes) for p in plan.commodities[0].paths] == ["X>Y", "X>Z>Y", "X>W>Y"]
+    assert protection_rows(plan, build_index(ds, plan)) == [(0, "route:W-Y"), (0, "srlg:duct1")]
 
 
 def test_existing_capacity_and_flow_cost(tmp_path: Path) -> None:

@@ -11,19 +11,31 @@ from model.network import NetworkPlan
 
 
 def protection_rows(plan: NetworkPlan, ix: ModelIndex) -> list[tuple[int, str]]:
-    """(commodity, failure) pairs where the failure cuts at least one candidate path of a
-    protected commodity (elsewhere the flow row already implies survival)."""
+    """(commodity, failure) pairs that need a survival row.
+
+    A failure that cuts none of a commodity's candidate paths needs none: the flow row
+    already implies survival. Of the rest, a failure f whose cut paths are a subset of
+    another failure g's needs none either: the paths surviving g are among those surviving
+    f, so g's row implies f's. Failures that cut the same paths share one row (the first
+    by id names it). What is left is one row per maximal set of cut paths."""
     route_fail: dict[str, list[str]] = {}
     for f, routes in plan.failures.items():
         for r in routes:
             route_fail.setdefault(r, []).append(f)
-    rows = set()
+    rows = []
     for c, com in enumerate(plan.commodities):
         if not com.protected:
             continue
-        for p in com.paths:
-            for r in p.routes:
-                rows.update((c, f) for f in route_fail.get(r, []))
+        cuts: dict[str, set[int]] = {}
+        for p, path in enumerate(com.paths):
+            for r in path.routes:
+                for f in route_fail.get(r, []):
+                    cuts.setdefault(f, set()).add(p)
+        by_set: dict[frozenset[int], str] = {}
+        for f in sorted(cuts):
+            by_set.setdefault(frozenset(cuts[f]), f)
+        sets = list(by_set)
+        rows.extend((c, f) for hit, f in by_set.items() if not any(hit < other for other in sets))
     return sorted(rows)
 
 
