@@ -6,6 +6,7 @@ always add up: ``annual_cost_usd`` = Σ ``sites.annual_cost_usd`` + Σ ``links.a
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -118,8 +119,18 @@ Routed = list[tuple[int, Path, float]]  # (commodity, path, Gbps) with flow
 
 def routed_flows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> Routed:
     """Every used path of every commodity: candidate paths with flow, and the paths of the
-    arc flows' decomposition (circulations that carry no demand are dropped)."""
-    used = [(c, plan.commodities[c].paths[p], _v(m.flow[c, p])) for c, p in ix.paths]
+    arc flows' decomposition (circulations that carry no demand are dropped). A protected
+    commodity's flow on one path is clipped to its demand: the model leaves it uncapped
+    where flow is not billed, and any excess carries nothing (every row holds without it)."""
+    demand = {
+        c: _v(m.commodity_demand[c])
+        for c in {c for c, _ in ix.paths}
+        if plan.commodities[c].protected
+    }
+    used = [
+        (c, plan.commodities[c].paths[p], min(_v(m.flow[c, p]), demand.get(c, math.inf)))
+        for c, p in ix.paths
+    ]
     for c, pieces in decompose_arc_flows(m, ds, ix, plan).items():
         used += [(c, path, gbps) for path, gbps in pieces]
     return [(c, path, gbps) for c, path, gbps in used if gbps > TOL]

@@ -498,7 +498,7 @@ def plan_network(ds: Dataset) -> NetworkPlan:
     restrictions = []
     if n_arc < len(commodities):
         restrictions.append(
-            f"candidate paths: the {k} shortest site sequences per commodity (each with up to "
+            f"candidate paths: up to {k} shortest site sequences per commodity (each with up to "
             f"{PathFinder.VARIANTS} parallel-route variants) inside its latency bound"
             + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
             + f" ({len(commodities) - n_arc} commodities)"

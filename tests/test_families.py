@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyomo.environ as pyo
 from builders import approx, racks_at, route, solve_dir, units_on, write_dataset
 
+from model.build import build_model
+from model.extract import routed_flows
 from model.families.resilience import protection_rows
 from model.index import build_index
 from model.load import load_dataset
 from model.network import plan_network
+from model.solver import solve
 
 
 def gpu_site(name: str, **kw) -> dict:
@@ -391,6 +395,23 @@ def test_protection_keeps_one_row_per_maximal_cut(tmp_path: Path) -> None:
     plan = plan_network(ds)
     assert [">".join(p.nodes) for p in plan.commodities[0].paths] == ["X>Y", "X>Z>Y", "X>W>Y"]
     assert protection_rows(plan, build_index(ds, plan)) == [(0, "route:W-Y"), (0, "srlg:duct1")]
+
+
+def test_unbilled_protected_flow_is_clipped_to_its_demand(tmp_path: Path) -> None:
+    # Where flow is not billed the model does not cap a protected path's flow at the demand
+    # (the rows would be 60 % of a large model); extraction clips it. Solve, then add 50 Gbps
+    # of excess on every path: the reported flows are unchanged and none exceeds 100.
+    ds = load_dataset(protection_instance(tmp_path, "diverse"))
+    plan = plan_network(ds)
+    m, ix = build_model(ds, plan, build_index(ds, plan))
+    assert solve(m, ds.settings.solver).status == "optimal"
+    assert not hasattr(m, "traffic_path_cap") or len(m.traffic_path_cap) == 0
+    before = {(c, p.nodes): g for c, p, g in routed_flows(m, ds, ix, plan)}
+    for key in ix.paths:
+        m.flow[key].set_value(pyo.value(m.flow[key]) + 50, skip_validation=True)
+    after = {(c, p.nodes): g for c, p, g in routed_flows(m, ds, ix, plan)}
+    assert max(after.values()) == approx(100)
+    assert {k: v for k, v in after.items() if k in before} == approx(before)
 
 
 def test_existing_capacity_and_flow_cost(tmp_path: Path) -> None:
