@@ -248,6 +248,7 @@ class PathFinder:
     """
 
     VARIANTS = 4  # parallel-route variants kept per site sequence
+    TREES = 2048  # failure-avoiding shortest-path trees kept (each ≤ one path per site)
 
     def __init__(self, ds: Dataset, usable: list[str], route_latency_us: dict[str, float]):
         self.routes = ds.routes
@@ -274,6 +275,8 @@ class PathFinder:
             self.sites_g.add_edge(u, v, weight=route_latency_us[rids[0]] + self.hop_us)
         self.route_latency_us = route_latency_us
         self._cache: dict[tuple[str, str], tuple[int, list[Path]]] = {}
+        self._trees: dict[tuple[str, tuple[str, ...]], dict[str, list]] = {}  # LRU, _tree
+        self._ends = {r: (self.routes.at[r, "a"], self.routes.at[r, "b"]) for r in usable}
 
     def _to_path(self, nodes: list) -> Path:
         sites = tuple(n for n in nodes if not isinstance(n, tuple))
@@ -327,16 +330,45 @@ class PathFinder:
         return [p for p in paths if p.nodes in keep]
 
     def avoiding(self, src: str, dst: str, cut: tuple[str, ...]) -> Path | None:
-        """Shortest path src → dst that uses none of the routes in ``cut``."""
-        gone = {("route", r) for r in cut}
+        """Shortest path src → dst that uses none of the routes in ``cut``.
 
-        def weight(_u: object, v: object, d: dict) -> float | None:  # None hides the edge
-            return None if v in gone else d["weight"]
-
-        try:
-            return self._to_path(nx.dijkstra_path(self.g, src, dst, weight=weight))
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
+        Answered from a shortest-path tree per (root, cut), kept for later questions: the
+        failures shared by all of a commodity's paths recur for many pairs (a site's access
+        routes, a corridor every path crosses), so one tree serves many commodities. On a
+        symmetric graph a cut at dst's end is answered from dst's tree, reversed."""
+        flip = (
+            self.symmetric
+            and not any(src in self._ends[r] for r in cut)
+            and any(dst in self._ends[r] for r in cut)
+        )
+        root, target = (dst, src) if flip else (src, dst)
+        nodes = self._tree(root, cut).get(target)
+        if nodes is None:
             return None
+        path = self._to_path(nodes)
+        return path.reversed() if flip else path
+
+    def _tree(self, root: str, cut: tuple[str, ...]) -> dict[str, list]:
+        """Shortest paths from ``root`` to every site with the ``cut`` routes taken out."""
+        key = (root, cut)
+        tree = self._trees.pop(key, None)  # re-inserted below: most recently used last
+        if tree is None:
+            gone = [("route", r) for r in cut if ("route", r) in self.g]
+            saved = [
+                (u, v, d)
+                for n in gone
+                for u, v, d in [*self.g.in_edges(n, data=True), *self.g.out_edges(n, data=True)]
+            ]
+            self.g.remove_nodes_from(gone)
+            try:
+                _, paths = nx.single_source_dijkstra(self.g, root, weight="weight")
+            finally:
+                self.g.add_edges_from(saved)  # back exactly as they were
+            tree = {n: p for n, p in paths.items() if not isinstance(n, tuple)}
+            if len(self._trees) >= self.TREES:
+                del self._trees[next(iter(self._trees))]
+        self._trees[key] = tree
+        return tree
 
     def best_latency_ms(self, src: str, dst: str) -> float | None:
         """Lowest achievable latency src → dst, or None when no path exists."""
