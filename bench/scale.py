@@ -2,7 +2,8 @@
 """Scaling benchmark on synthetic data sets: model size and time against sites. Not a test.
 
     python bench/scale.py [--sites 25 50 100 200] [--seed 1] [--time-limit 300]
-                          [--mip-gap G] [--threads N] [--grace S] [--routes] [--keep DIR]
+                          [--mip-gap G] [--threads N] [--grace S] [--routes] [--screen N]
+                          [--keep DIR]
 
 For every N, ``model.synth`` writes an N-site data set (fixed seed) into a temporary folder
 (or DIR with --keep), then the pipeline's phases run one by one, as ``run_scenario`` runs
@@ -13,8 +14,12 @@ when the time limit ends without a design), and the build/solve/total time as a 
 of the smallest N's. Each N runs in its own process; a solve still running --grace
 seconds after its time limit is killed and reported as such. Rows are printed as they
 finish. "build s" is network plan + index + precheck + model build (everything
-between loading and the solver); "solve s" is the HiGHS call. Timings are wall clock on
-whatever else the machine is running: repeat before trusting a ratio.
+between loading and the solver); "solve s" is the solve as ``run_scenario`` does it: the
+first design of a model restricted to the cheapest GPU sites when ``[solver]
+screen_gpu_sites`` asks for one ("first s", "first obj"; automatic above 24 GPU-capable
+sites, ``--screen 0`` turns it off), then HiGHS on the full model, started from it.
+Timings are wall clock on whatever else the machine is running: repeat before trusting a
+ratio.
 """
 
 from __future__ import annotations
@@ -39,9 +44,8 @@ from model.errors import InfeasibleError
 from model.index import build_index
 from model.load import load_dataset
 from model.network import plan_network
-from model.pipeline import SolveOptions, effective
+from model.pipeline import SolveOptions, effective, solve_scenario
 from model.precheck import check_feasibility
-from model.solver import solve
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Row:
     gap: float | None = None
     objective: float | None = None
     bound: float | None = None
+    first_s: float = 0.0  # restricted model (first design), part of solve_s
+    first_objective: float | None = None
 
 
 def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
@@ -85,8 +91,11 @@ def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
     row.constraints = size["constraints"]
     conn.send(("built", row))
     start = time.perf_counter()
-    outcome = solve(model, ds.settings.solver)
+    timings: dict[str, float] = {}
+    outcome, first = solve_scenario(ds, model, timings)
     row.solve_s = time.perf_counter() - start
+    if first is not None:
+        row.first_s, row.first_objective = timings["first_design"], first.outcome.objective
     row.status, row.gap, row.objective = outcome.status, outcome.mip_gap, outcome.objective
     row.bound = outcome.bound
     if not outcome.has_design and outcome.status != "infeasible":
@@ -131,7 +140,8 @@ def _ratio(value: float, base: float) -> str:
 HEAD = (
     f"{'sites':>5} {'routes':>6} {'comm':>5} {'paths':>6} {'vars':>7} {'int':>6} "
     f"{'cons':>7} {'build s':>8} {'solve s':>8} {'status':<9} {'gap':>8} "
-    f"{'objective':>14} {'bound':>14} {'N x':>4} {'build x':>7} {'solve x':>7} {'total x':>7}"
+    f"{'objective':>14} {'bound':>14} {'first s':>7} {'first obj':>14} "
+    f"{'N x':>4} {'build x':>7} {'solve x':>7} {'total x':>7}"
 )
 
 
@@ -139,11 +149,13 @@ def format_row(r: Row, first: Row) -> str:
     gap = "n/a" if r.gap is None else f"{r.gap:.1e}"
     obj = "n/a" if r.objective is None else f"{r.objective:,.0f}"
     bound = "n/a" if r.bound is None else f"{r.bound:,.0f}"
+    first_obj = "-" if r.first_objective is None else f"{r.first_objective:,.0f}"
     total, total0 = r.build_s + r.solve_s, first.build_s + first.solve_s
     return (
         f"{r.sites:>5} {r.routes:>6} {r.commodities:>5} {r.paths:>6} {r.variables:>7} "
         f"{r.integers:>6} {r.constraints:>7} {r.build_s:>8.2f} {r.solve_s:>8.2f} "
-        f"{r.status:<9} {gap:>8} {obj:>14} {bound:>14} {_ratio(r.sites, first.sites):>4} "
+        f"{r.status:<9} {gap:>8} {obj:>14} {bound:>14} {r.first_s:>7.1f} {first_obj:>14} "
+        f"{_ratio(r.sites, first.sites):>4} "
         f"{_ratio(r.build_s, first.build_s):>7} {_ratio(r.solve_s, first.solve_s):>7} "
         f"{_ratio(total, total0):>7}"
     )
@@ -166,9 +178,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--routes", action="store_true", help="let the generator write routes.csv (synth --routes)"
     )
+    p.add_argument(
+        "--screen",
+        type=int,
+        default=None,
+        metavar="N",
+        help="[solver] screen_gpu_sites (0: off; default: the data set's, i.e. automatic)",
+    )
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
     args = p.parse_args(argv)
-    opts = SolveOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads)
+    opts = SolveOptions(
+        time_limit_s=args.time_limit,
+        mip_gap=args.mip_gap,
+        threads=args.threads,
+        screen_gpu_sites=args.screen,
+    )
     print(
         f"synthetic data sets, seed {args.seed}, time limit {args.time_limit:g} s, "
         f"{'routes.csv from the generator' if args.routes else 'routes generated by the solver'}"

@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap to stop at")
     p.add_argument("--threads", type=int, metavar="N", help="solver threads")
     p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
+    p.add_argument(
+        "--screen",
+        type=int,
+        metavar="N",
+        help="start from the design of a model restricted to the N cheapest GPU sites "
+        "(0: off; default: 12 when more than 24 sites may host GPUs)",
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument("-v", "--verbose", action="store_true", help="debug log and solver output")
     g.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
@@ -149,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         err.print(f"error: {problem}")
         return EXIT_INPUT
-    opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed)
+    opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed, args.screen)
     scenarios = list(dict.fromkeys(args.scenario or ["base"]))
     if args.pareto is not None:
         return _guarded(lambda: _pareto(args, scenarios[0], opts, console), args.verbose, err)

@@ -128,6 +128,19 @@ class SolverSettings(_Section):
     mip_gap: float = Field(1e-4, ge=0, description="relative MIP gap at which to stop")
     threads: int = Field(1, ge=1, description="solver threads (1 is fully deterministic)")
     seed: int = Field(0, ge=0, description="solver random seed")
+    screen_gpu_sites: int | None = Field(
+        None,
+        ge=0,
+        description="first design from a model restricted to this many GPU sites (the "
+        "cheapest per rack), as a MIP start for the full model; empty: 12 when more than 24 "
+        "sites may host GPUs, else off; 0: off",
+    )
+
+    def screen_keep(self, gpu_candidates: int) -> int:
+        """GPU sites the first-design model keeps; 0 when screening is off."""
+        if self.screen_gpu_sites is None:
+            return 12 if gpu_candidates > 24 else 0
+        return self.screen_gpu_sites
 
 
 class Settings(_Section):

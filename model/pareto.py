@@ -33,11 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from model.build import build_model, model_size
 from model.charts import pareto_chart
@@ -49,7 +47,7 @@ from model.load import Dataset, load_dataset
 from model.network import NetworkPlan, plan_network
 from model.pipeline import SolveOptions, effective, self_check
 from model.precheck import check_feasibility
-from model.solver import Outcome, solve
+from model.solver import Outcome, WarmStartHighs, solve
 
 log = logging.getLogger(__name__)
 
@@ -90,43 +88,6 @@ class ParetoResult:
     p_max_mw: float
     solve_s: float  # sum over every HiGHS call, end points included
     timings: dict[str, float] = field(default_factory=dict)
-
-
-class WarmStartHighs(Highs):
-    """The persistent ``contrib.solver`` HiGHS interface, passing the model's current
-    variable values to HiGHS as a MIP start right before each run. It must be set after
-    this solve's model updates: HiGHS drops a set solution when the model changes."""
-
-    warm_start: bool = False
-
-    def _solve(self) -> Any:
-        if self.warm_start:
-            try:
-                self._set_mip_start()
-            except (AttributeError, KeyError, TypeError) as exc:  # private API moved
-                log.warning("MIP warm start unavailable (%s); solving cold", exc)
-                self.warm_start = False
-        return super()._solve()
-
-    def _set_mip_start(self) -> None:
-        columns = self._pyomo_var_to_solver_var_map
-        values = np.zeros(len(columns))
-        known = 0
-        for var_id, col in columns.items():
-            var = self._vars[var_id][0]
-            if var.value is None:
-                continue
-            x = float(var.value)
-            values[col] = round(x) if var.is_integer() or var.is_binary() else x
-            known += 1
-        if not known:
-            return
-        start = highspy.HighsSolution()
-        start.col_value = values
-        start.value_valid = True
-        start.dual_valid = False
-        self._solver_model.setSolution(start)
-        log.debug("MIP start: %d of %d columns", known, len(columns))
 
 
 def add_pareto(m: pyo.ConcreteModel) -> None:

@@ -24,7 +24,8 @@ from model.load import Dataset, load_dataset
 from model.network import plan_network
 from model.precheck import check_feasibility
 from model.pricing import price_paths
-from model.solver import Outcome, solve
+from model.screen import FirstDesign, first_design, transfer
+from model.solver import Outcome, WarmStartHighs, solve
 from model.verify import verify_tables
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class SolveOptions:
     mip_gap: float | None = None
     threads: int | None = None
     seed: int | None = None
+    screen_gpu_sites: int | None = None
 
 
 def _timed(timings: dict[str, float], phase: str, fn: Callable[[], T]) -> T:
@@ -103,7 +105,7 @@ def run_scenario(
         "%(constraints)d constraints",
         size,
     )
-    outcome = _timed(timings, "solve", lambda: solve(model, ds.settings.solver, tee=tee))
+    outcome, first = solve_scenario(ds, model, timings, tee)
     if outcome.status == "infeasible":
         rows = _timed(timings, "explain", lambda: explain_infeasibility(model, ds, ix, plan))
         _write_infeasible(out_root, ds, rows, timings)
@@ -133,6 +135,7 @@ def run_scenario(
         "versions": versions(),
         "inputs_sha256": input_hashes(ds.path),
         "restrictions": plan.restrictions,
+        "first_design": first.as_dict() if first is not None else None,
         "routing": routing.as_dict(),
         "network": {
             "usable_routes": len(plan.usable),
@@ -150,6 +153,31 @@ def run_scenario(
         target = Path(out_root) / ds.name / ds.scenario
         out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
     return RunResult(ds, outcome, tables, timings, size, out_dir, run)
+
+
+def solve_scenario(
+    ds: Dataset, model: Any, timings: dict[str, float], tee: bool = False
+) -> tuple[Outcome, FirstDesign | None]:
+    """Solve the full model. On large sets (``[solver] screen_gpu_sites``) a model
+    restricted to the cheapest GPU sites is solved first (at most a fifth of the time limit,
+    60 s) and its design starts HiGHS; the whole run keeps to the time limit."""
+    settings = ds.settings.solver
+    keep = settings.screen_keep(int(ds.sites["gpu"].astype(bool).sum()))
+    first, solver = None, None
+    if keep:
+        budget = min(60.0, settings.time_limit_s / 5)
+        first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
+    started = first is not None and _timed(
+        timings, "first_design_start", lambda: transfer(first.model, model, settings)
+    )
+    if started:
+        solver = WarmStartHighs()
+        solver.warm_start = True
+        spent = timings["first_design"] + timings["first_design_start"]
+        left = max(1.0, settings.time_limit_s - spent)
+        settings = settings.model_copy(update={"time_limit_s": left})
+    outcome = _timed(timings, "solve", lambda: solve(model, settings, tee=tee, solver=solver))
+    return outcome, first
 
 
 def self_check(ds: Dataset, tables: Tables) -> Tables:

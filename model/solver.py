@@ -9,9 +9,12 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
 
 from model.config import SolverSettings
 
@@ -139,3 +142,40 @@ def solve(
         elapsed,
     )
     return Outcome(status, tc.name, ss.name, objective, bound, gap, elapsed, msg)
+
+
+class WarmStartHighs(Highs):
+    """The persistent ``contrib.solver`` HiGHS interface, passing the model's current
+    variable values to HiGHS as a MIP start right before each run. It must be set after
+    this solve's model updates: HiGHS drops a set solution when the model changes."""
+
+    warm_start: bool = False
+
+    def _solve(self) -> Any:
+        if self.warm_start:
+            try:
+                self._set_mip_start()
+            except (AttributeError, KeyError, TypeError) as exc:  # private API moved
+                log.warning("MIP warm start unavailable (%s); solving cold", exc)
+                self.warm_start = False
+        return super()._solve()
+
+    def _set_mip_start(self) -> None:
+        columns = self._pyomo_var_to_solver_var_map
+        values = np.zeros(len(columns))
+        known = 0
+        for var_id, col in columns.items():
+            var = self._vars[var_id][0]
+            if var.value is None:
+                continue
+            x = float(var.value)
+            values[col] = round(x) if var.is_integer() or var.is_binary() else x
+            known += 1
+        if not known:
+            return
+        start = highspy.HighsSolution()
+        start.col_value = values
+        start.value_valid = True
+        start.dual_valid = False
+        self._solver_model.setSolution(start)
+        log.debug("MIP start: %d of %d columns", known, len(columns))

@@ -1,0 +1,199 @@
+"""A first design for large cases: solve the model restricted to the most promising GPU
+sites, then hand its integer decisions to HiGHS as a MIP start for the full model.
+
+The full model is what is solved and reported: the start only gives HiGHS an incumbent
+early, so a run stopped by its time limit returns at least the restricted design, and
+the gap is measured against the full model's bound. Nothing is cut off.
+
+Ranking (an estimate, used for nothing else): the annual cost of one GPU rack at a site
+with its best cooling method for ``rack_kw`` (build per facility kW and cooling capex
+annualised, energy and carbon at the site's prices) plus the site's open cost spread over
+an even share of the racks (``gpu_racks / max_gpu_sites``). The cheapest ``keep`` sites
+are kept, then the next cheapest until the ``max_gpu_sites`` largest kept sites can power
+1.2 × ``gpu_racks``, and those outside any one zone 1.2 × the racks that must survive it.
+If the restricted model has no design within its time, the shortlist doubles.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from model.build import build_model
+from model.index import build_index
+from model.load import Dataset
+from model.network import plan_network
+from model.solver import Outcome, solve
+
+log = logging.getLogger(__name__)
+
+
+def rack_cost(ds: Dataset) -> dict[str, float]:
+    """Estimated annual USD of one GPU rack at each GPU-capable site (see module doc)."""
+    s = ds.settings
+    dem, eco = s.demand, s.economics
+    fit = ds.cooling[ds.cooling["max_rack_kw"] >= dem.rack_kw]
+    share = dem.gpu_racks / max(1, dem.max_gpu_sites or 1)
+    out = {}
+    for site in ds.sites.itertuples():
+        if not site.gpu or fit.empty:
+            continue
+        best = math.inf
+        for k in fit.itertuples():
+            pue = k.pue + site.pue_offset
+            facility_kw = dem.rack_kw * pue
+            cost = (
+                eco.crf("site") * site.build_usd_per_kw * facility_kw
+                + eco.crf("cooling") * k.capex_usd_per_kw * dem.rack_kw
+                + facility_kw * 8.76 * site.energy_usd_per_mwh
+                + facility_kw * 8.76 * site.carbon_kg_per_mwh / 1000 * eco.carbon_usd_per_t
+                + eco.power_weight_usd_per_mw_year * facility_kw / 1000
+            )
+            best = min(best, cost)
+        racks = capacity(site, dem.rack_kw, fit["pue"].min() + site.pue_offset)
+        if racks < max(1, dem.min_racks_per_gpu_site):
+            continue  # cannot host a GPU site at all
+        opening = 0.0 if site.existing else eco.crf("site") * site.open_capex_usd
+        out[site.Index] = best + opening / min(share, racks)
+    return out
+
+
+def capacity(site: object, rack_kw: float, pue: float) -> float:
+    """Racks the site can power at ``pue`` (and ``max_racks`` when set)."""
+    racks = math.inf
+    mw, cap = getattr(site, "max_power_mw", None), getattr(site, "max_racks", None)
+    if mw is not None and not pd.isna(mw):
+        racks = mw * 1000 / (rack_kw * pue)
+    if cap is not None and not pd.isna(cap) and cap != "":
+        racks = min(racks, float(cap))
+    return racks
+
+
+def shortlist(ds: Dataset, keep: int) -> list[str]:
+    """The GPU sites the restricted model keeps (see module doc), sorted."""
+    dem = ds.settings.demand
+    cost = rack_cost(ds)
+    ranked = sorted(cost, key=lambda x: (cost[x], x))
+    fit = ds.cooling[ds.cooling["max_rack_kw"] >= dem.rack_kw]
+    pue = fit["pue"].min() if not fit.empty else 1.0
+    racks = {
+        x: capacity(ds.sites.loc[x], dem.rack_kw, pue + ds.sites.at[x, "pue_offset"])
+        for x in ranked
+    }
+    chosen, zones = [], set()
+
+    def top(sites: list[str]) -> float:  # racks the max_gpu_sites largest can power
+        n = dem.max_gpu_sites or len(sites)
+        return sum(sorted((racks[x] for x in sites), reverse=True)[:n])
+
+    def enough() -> bool:  # with headroom: all racks, and the survivors of any one zone
+        share = ds.settings.resilience.zone_survival_share
+        if top(chosen) < 1.2 * dem.gpu_racks:
+            return False
+        return share <= 0 or all(
+            top([x for x in chosen if ds.sites.at[x, "zone"] != z]) >= 1.2 * share * dem.gpu_racks
+            for z in zones
+        )
+
+    for x in ranked:
+        if len(chosen) < keep or not enough():
+            chosen.append(x)
+            zones.add(ds.sites.at[x, "zone"])
+    return sorted(chosen)
+
+
+def restricted(ds: Dataset, keep: int) -> Dataset | None:
+    """The data set with GPU hosting allowed only on the shortlist; None when that would
+    not restrict anything."""
+    gpu = ds.sites.index[ds.sites["gpu"].astype(bool)]
+    if len(gpu) <= keep:
+        return None
+    short = set(shortlist(ds, keep))
+    if len(short) >= len(gpu):
+        return None
+    sites = ds.sites.copy()
+    sites["gpu"] = [bool(g) and x in short for x, g in zip(sites.index, sites["gpu"], strict=True)]
+    return replace(ds, sites=sites)
+
+
+INTEGER_PARTS = ("open", "cool", "gpu", "racks", "units", "lit", "routers")
+
+
+def transfer(small: pyo.ConcreteModel, full: pyo.ConcreteModel, settings: Any) -> bool:
+    """Give the full model the restricted design as its current values: the integer
+    decisions by site and route key (every other integer 0), the continuous ones from an
+    LP of the full model with those integers fixed (HiGHS discards a start that is not
+    feasible as given). False, with the values cleared, when that LP finds none."""
+    fixed = []
+    for v in full.component_data_objects(pyo.Var, descend_into=True):
+        if v.fixed or not (v.is_integer() or v.is_binary()):
+            continue
+        part = v.parent_component().local_name
+        src = getattr(small, part, None) if part in INTEGER_PARTS else None
+        idx = v.index()
+        x = src[idx].value if src is not None and idx in src else 0
+        v.fix(round(x or 0))
+        fixed.append(v)
+    try:
+        outcome = solve(full, settings)
+    finally:
+        for v in fixed:
+            v.unfix()
+    if not outcome.has_design:
+        log.warning("the first design does not complete in the full model (%s)", outcome.status)
+        for v in full.component_data_objects(pyo.Var, descend_into=True):
+            if not v.fixed:
+                v.set_value(None)
+        return False
+    log.info("first design completed in the full model: objective %s", outcome.objective)
+    return True
+
+
+@dataclass
+class FirstDesign:
+    """The restricted model's answer: which GPU sites it kept, its model and outcome."""
+
+    gpu_sites: list[str]
+    model: pyo.ConcreteModel
+    outcome: Outcome
+    tried: list[int] = field(default_factory=list)  # shortlist sizes, in order
+
+    def as_dict(self) -> dict:
+        return {
+            "gpu_sites": self.gpu_sites,
+            "shortlists_tried": self.tried,
+            "status": self.outcome.status,
+            "objective": self.outcome.objective,
+            "solve_s": round(self.outcome.solve_s, 3),
+        }
+
+
+def first_design(ds: Dataset, keep: int, time_limit_s: float) -> FirstDesign | None:
+    """Solve restricted models, doubling the shortlist while one has no design, until one
+    does or the shortlist no longer restricts (None)."""
+    tried: list[int] = []
+    while keep > 0:
+        small = restricted(ds, keep)
+        if small is None:
+            return None
+        tried.append(keep)
+        plan = plan_network(small)
+        model, _ = build_model(small, plan, build_index(small, plan))
+        settings = small.settings.solver.model_copy(update={"time_limit_s": time_limit_s})
+        outcome = solve(model, settings)
+        gpu = sorted(small.sites.index[small.sites["gpu"].astype(bool)])
+        log.info(
+            "first design over %d GPU sites: %s, objective %s",
+            len(gpu),
+            outcome.status,
+            outcome.objective,
+        )
+        if outcome.has_design:
+            return FirstDesign(gpu, model, outcome, tried)
+        keep *= 2
+    return None

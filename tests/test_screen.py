@@ -1,0 +1,75 @@
+"""The first design from a model restricted to the cheapest GPU sites (``model.screen``):
+it only starts HiGHS; the full model is what is solved and reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builders import approx, racks_at, route, solve_dir, write_dataset
+
+from model.load import load_dataset
+from model.screen import restricted, shortlist
+
+
+def storage_far_from_cheap_gpus(tmp_path: Path, screen: int) -> Path:
+    # One GPU rack of 10 kW; 1 PB of storage (0 kW) that only B may hold; 100 Gbps of
+    # storage traffic each way per rack. A builds at 1 $/kW, B at 2 $/kW; a zr unit on
+    # A–B carries 100 Gbps for 50. Per rack A looks cheaper (10 against 20), but racks at A
+    # need the link: 10 + 50 = 60; racks at B read locally: 20. Optimum 20, at B.
+    sites = [
+        {"site": "A", "lat": 35, "lon": 139, "gpu": 1, "build_usd_per_kw": 1},
+        {"site": "B", "lat": 35, "lon": 139, "gpu": 1, "storage": 1, "build_usd_per_kw": 2},
+    ]
+    link = {"type": "zr", "medium": "smf", "capacity_gbps": 100, "reach_km": 1000}
+    return write_dataset(
+        tmp_path,
+        sites,
+        routes=[route("A", "B", 100)],
+        link_types=[
+            {
+                **link,
+                "capex_usd": 50,
+                "opex_usd_per_year": 0,
+                "power_w": 0,
+                "dsp_latency_us": 0,
+                "ports": 1,
+                "deep_buffer_over_km": "",
+            }
+        ],
+        settings={
+            "demand": {
+                "gpu_racks": 1,
+                "storage_pb": 1,
+                "storage_kw_per_pb": 0,
+                "storage_copies": 1,
+                "storage_gbps_per_rack": 100,
+                "storage_gbps_per_pb": 1000,
+            },
+            "solver": {"screen_gpu_sites": screen},
+        },
+    )
+
+
+def test_shortlist_ranks_by_rack_cost_and_keeps_enough_capacity(tmp_path: Path) -> None:
+    ds = load_dataset(storage_far_from_cheap_gpus(tmp_path, 1))
+    assert shortlist(ds, 1) == ["A"]
+    assert list(restricted(ds, 1).sites["gpu"]) == [True, False]
+    assert restricted(ds, 2) is None  # keeping every GPU site restricts nothing
+
+
+def test_full_model_beats_the_first_design(tmp_path: Path) -> None:
+    res = solve_dir(storage_far_from_cheap_gpus(tmp_path, 1))
+    first = res.run["first_design"]
+    assert first["gpu_sites"] == ["A"] and first["objective"] == approx(60)
+    assert res.outcome.status == "optimal"
+    assert res.outcome.objective == approx(20)
+    assert racks_at(res) == {"B": 1}
+
+
+def test_screening_off_by_default_on_small_sets(tmp_path: Path) -> None:
+    ds = storage_far_from_cheap_gpus(tmp_path, 0)
+    text = (ds / "settings.toml").read_text().replace("screen_gpu_sites = 0\n", "")
+    (ds / "settings.toml").write_text(text)
+    res = solve_dir(ds)
+    assert res.run["first_design"] is None
+    assert res.outcome.objective == approx(20)
