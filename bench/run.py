@@ -29,6 +29,8 @@ PHASES = (
     "index",
     "validate",
     "build",
+    "first_design",  # restricted model (screening), when it runs
+    "first_design_start",  # completing its design in the full model
     "solve",
     "extract",
     "pricing",
@@ -71,12 +73,12 @@ def main() -> int:
         f"gap {'n/a' if gap is None else f'{gap:.2e}'}"
     )
     total = statistics.median(t for _, t in runs)
-    print(f"{'phase':<10}{'median s':>10}{'min s':>10}{'share':>8}")
+    print(f"{'phase':<19}{'median s':>10}{'min s':>10}{'share':>8}")
     for phase in PHASES:
         times = [r.timings.get(phase, 0.0) for r, _ in runs]
         med = statistics.median(times)
-        print(f"{phase:<10}{med:>10.3f}{min(times):>10.3f}{med / total:>8.1%}")
-    print(f"{'total':<10}{total:>10.3f}")
+        print(f"{phase:<19}{med:>10.3f}{min(times):>10.3f}{med / total:>8.1%}")
+    print(f"{'total':<19}{total:>10.3f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:.0f} MB")
     objectives = {round(r.outcome.objective, 4) for r, _ in runs}
