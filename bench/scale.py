@@ -16,7 +16,7 @@ seconds after its time limit is killed and reported as such. Rows are printed as
 finish. "build s" is network plan + index + precheck + model build (everything
 between loading and the solver); "solve s" is the solve as ``run_scenario`` does it: the
 first design of a model restricted to the cheapest GPU sites when ``[solver]
-screen_gpu_sites`` asks for one ("first s", "first obj"; automatic above 24 GPU-capable
+screen_gpu_sites`` asks for one ("first s", "first obj"; automatic above 60 GPU-capable
 sites, ``--screen 0`` turns it off), then HiGHS on the full model, started from it.
 Timings are wall clock on whatever else the machine is running: repeat before trusting a
 ratio.

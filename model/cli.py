@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="start from the design of a model restricted to the N cheapest GPU sites "
-        "(0: off; default: 12 when more than 24 sites may host GPUs)",
+        "(0: off; default: 12 when more than 60 sites may host GPUs)",
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument("-v", "--verbose", action="store_true", help="debug log and solver output")

@@ -132,14 +132,14 @@ class SolverSettings(_Section):
         None,
         ge=0,
         description="first design from a model restricted to this many GPU sites (the "
-        "cheapest per rack), as a MIP start for the full model; empty: 12 when more than 24 "
+        "cheapest per rack), as a MIP start for the full model; empty: 12 when more than 60 "
         "sites may host GPUs, else off; 0: off",
     )
 
     def screen_keep(self, gpu_candidates: int) -> int:
         """GPU sites the first-design model keeps; 0 when screening is off."""
         if self.screen_gpu_sites is None:
-            return 12 if gpu_candidates > 24 else 0
+            return 12 if gpu_candidates > 60 else 0
         return self.screen_gpu_sites
 
 

@@ -124,15 +124,11 @@ def restricted(ds: Dataset, keep: int) -> Dataset | None:
 INTEGER_PARTS = ("open", "cool", "gpu", "racks", "units", "lit", "routers")
 
 
-def transfer(
-    small: pyo.ConcreteModel, full: pyo.ConcreteModel, settings: Any, solver: Any = None
-) -> bool:
+def transfer(small: pyo.ConcreteModel, full: pyo.ConcreteModel, settings: Any) -> bool:
     """Give the full model the restricted design as its current values: the integer
     decisions by site and route key (every other integer 0), the continuous ones from an
     LP of the full model with those integers fixed (HiGHS discards a start that is not
-    feasible as given). False, with the values cleared, when that LP finds none.
-    ``solver``: the persistent HiGHS interface the full solve will use, so the model is
-    handed to HiGHS once (at 200 sites that takes some 30 s)."""
+    feasible as given). False, with the values cleared, when that LP finds none."""
     fixed = []
     for v in full.component_data_objects(pyo.Var, descend_into=True):
         if v.fixed or not (v.is_integer() or v.is_binary()):
@@ -144,7 +140,7 @@ def transfer(
         v.fix(round(x or 0))
         fixed.append(v)
     try:
-        outcome = solve(full, settings, solver=solver)
+        outcome = solve(full, settings)
     finally:
         for v in fixed:
             v.unfix()
