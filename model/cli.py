@@ -120,6 +120,8 @@ def _check_args(args: argparse.Namespace) -> str | None:
     ):
         if value is not None and value <= 0 and not (name == "--mip-gap" and value == 0):
             return f"{name} must be positive, got {value}"
+    if args.screen is not None and args.screen < 0:
+        return f"--screen must be 0 (off) or more, got {args.screen}"
     if args.pareto is not None and args.pareto < 2:
         return f"--pareto needs at least 2 points, got {args.pareto}"
     if args.pareto is not None and (args.all or len(args.scenario or []) > 1 or args.dask):

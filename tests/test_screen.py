@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from builders import approx, racks_at, route, solve_dir, write_dataset
 
+from model.cli import main
 from model.load import load_dataset
 from model.screen import restricted, shortlist
 
@@ -73,3 +75,12 @@ def test_screening_off_by_default_on_small_sets(tmp_path: Path) -> None:
     res = solve_dir(ds)
     assert res.run["first_design"] is None
     assert res.outcome.objective == approx(20)
+
+
+def test_negative_screen_is_refused_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = storage_far_from_cheap_gpus(tmp_path / "d", 0)
+    assert main([str(ds), "--screen", "-1", "--out", str(tmp_path / "res")]) == 2
+    assert "--screen must be 0 (off) or more, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "res").exists()
