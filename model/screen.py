@@ -33,12 +33,26 @@ from model.solver import Outcome, solve
 log = logging.getLogger(__name__)
 
 
+def site_racks(ds: Dataset) -> dict[str, float]:
+    """Racks each GPU-capable site can power at its best cooling method's PUE (and
+    ``max_racks`` when set)."""
+    rack_kw = ds.settings.demand.rack_kw
+    fit = ds.cooling[ds.cooling["max_rack_kw"] >= rack_kw]
+    pue = fit["pue"].min() if not fit.empty else math.inf
+    return {
+        site.Index: capacity(site, rack_kw, pue + site.pue_offset)
+        for site in ds.sites.itertuples()
+        if site.gpu
+    }
+
+
 def rack_cost(ds: Dataset) -> dict[str, float]:
     """Estimated annual USD of one GPU rack at each GPU-capable site (see module doc)."""
     s = ds.settings
     dem, eco = s.demand, s.economics
     fit = ds.cooling[ds.cooling["max_rack_kw"] >= dem.rack_kw]
     share = dem.gpu_racks / max(1, dem.max_gpu_sites or 1)
+    site_cap = site_racks(ds)
     out = {}
     for site in ds.sites.itertuples():
         if not site.gpu or fit.empty:
@@ -55,7 +69,7 @@ def rack_cost(ds: Dataset) -> dict[str, float]:
                 + eco.power_weight_usd_per_mw_year * facility_kw / 1000
             )
             best = min(best, cost)
-        racks = capacity(site, dem.rack_kw, fit["pue"].min() + site.pue_offset)
+        racks = site_cap[site.Index]
         if racks < max(1, dem.min_racks_per_gpu_site):
             continue  # cannot host a GPU site at all
         opening = 0.0 if site.existing else eco.crf("site") * site.open_capex_usd
@@ -79,12 +93,7 @@ def shortlist(ds: Dataset, keep: int) -> list[str]:
     dem = ds.settings.demand
     cost = rack_cost(ds)
     ranked = sorted(cost, key=lambda x: (cost[x], x))
-    fit = ds.cooling[ds.cooling["max_rack_kw"] >= dem.rack_kw]
-    pue = fit["pue"].min() if not fit.empty else 1.0
-    racks = {
-        x: capacity(ds.sites.loc[x], dem.rack_kw, pue + ds.sites.at[x, "pue_offset"])
-        for x in ranked
-    }
+    racks = site_racks(ds)
     chosen, zones = [], set()
 
     def top(sites: list[str]) -> float:  # racks the max_gpu_sites largest can power
