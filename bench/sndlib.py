@@ -8,8 +8,11 @@ One row per network, in the variant U-U-M-N-C-A-N-N, or U-U-E-N-C-A-N-N where th
 has no M model, or its D-D model where it has only directed links. Columns: instance,
 variant, nodes, links, demands, objective (ours, without the constant cost of
 pre-installed capacity), with_preinstalled (ours plus that constant), bound, gap, seconds,
-published (from ../shared/data/sndlib/README.md) and ratio (ours / published, comparing
-like with like: the README says which published values include the constant).
+published (the best known value, from the MIPLIB solution files of these instances as
+kept in SCIP's repository) and ratio (ours / published, comparing like with like: PUBLISHED
+records which published values include the constant). The native files are optional
+benchmark instances beside the checkout (NATIVE below; README.md, "SNDlib", says where to
+get them).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from model.errors import ScaleacrossError  # noqa: E402
 from model.pipeline import SolveOptions, run_scenario  # noqa: E402
 
 NATIVE = REPO.parent / "shared" / "data" / "sndlib" / "native"
-# (value, includes the pre-installed constant) from ../shared/data/sndlib/README.md
+# (value, includes the pre-installed constant): best known, from the MIPLIB solution files
 PUBLISHED = {
     ("france", "U-U-M-N-C-A-N-N"): (20200, False),
     ("dfn-gwin", "U-U-M-N-C-A-N-N"): (38752, True),

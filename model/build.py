@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def build_model(
     ds: Dataset, plan: NetworkPlan, ix: ModelIndex | None = None
 ) -> tuple[pyo.ConcreteModel, ModelIndex]:
-    """The MILP of MODEL.md §2–5 for one data set and scenario."""
+    """The MILP of docs/contract.md §2–5 for one data set and scenario."""
     ix = ix or build_index(ds, plan)
     m = pyo.ConcreteModel(name=f"scaleacross:{ds.name}:{ds.scenario}")
     add_sites(m, ds, ix)  # open_s

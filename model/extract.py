@@ -1,4 +1,4 @@
-"""Result tables of MODEL.md §6, one function per table, from a solved model.
+"""Result tables of docs/contract.md §6, one function per table, from a solved model.
 
 Every cost figure is the value of the very Expression the objective summed, so the parts
 always add up: ``annual_cost_usd`` = Σ ``sites.annual_cost_usd`` + Σ ``links.annual_cost_usd``.

@@ -1,4 +1,4 @@
-"""Seeded generator of synthetic data sets (MODEL.md §1) for tests and scaling studies.
+"""Seeded generator of synthetic data sets (docs/contract.md §1) for tests and scaling studies.
 
 ``python -m model.synth --sites N --seed S OUT_DIR`` writes a complete, loadable data set
 of N sites in a 1,500 km × 1,500 km box: a mix of GPU, storage-only and transit sites,
@@ -491,7 +491,7 @@ def write_dataset(out: Path, opts: SynthOptions) -> list[Path]:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m model.synth",
-        description="Write a synthetic, seeded data set of N sites (MODEL.md §1) to OUT_DIR.",
+        description="Write a synthetic, seeded data set of N sites (contract §1) to OUT_DIR.",
         epilog="The same --sites, --seed and options always write byte-identical files.",
     )
     p.add_argument("out_dir", metavar="OUT_DIR", type=Path, help="folder to write (created)")

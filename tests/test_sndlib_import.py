@@ -1,7 +1,8 @@
-"""Import of SNDlib instances (model/sndlib.py): parser, converter, writer, CLI.
+"""Import of SNDlib instances (model/sndlib/): parser, converter, writer, CLI.
 
-The native files are read from the shared reference folder beside the repository
-(``../shared/data/sndlib``) and never copied; the tests skip when it is absent.
+The native files are optional benchmark instances read from beside the checkout
+(``../shared/data/sndlib/native``; README.md, "SNDlib", says where to get them) and never
+copied; the tests skip when that folder is absent.
 Nothing is solved here.
 """
 
@@ -162,7 +163,7 @@ def test_france_fixed_charge_and_plane_coordinates() -> None:
     [("dfn-gwin", "U-U-M-N-C-A-N-N", 2400.0), ("ta2", "U-U-E-N-C-A-N-N", 35572004.97)],
 )
 def test_preinstalled_constant_matches_published(network: str, code: str, constant: float) -> None:
-    # README of the data: dfn-gwin's optimum includes 2 x 1200, ta2's 35572004.97
+    # Published values: dfn-gwin's optimum includes 2 x 1200, ta2's 35572004.97
     ds = load(network, code)
     assert ds.preinstalled_cost == pytest.approx(constant, abs=1e-6)
     assert ds.settings["sndlib"]["preinstalled_cost"] == ds.preinstalled_cost

@@ -1,4 +1,4 @@
-"""The synthetic data-set generator: determinism, contract (MODEL.md §1), CLI errors."""
+"""The synthetic data-set generator: determinism, contract (docs/contract.md §1), CLI errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from model.synth import main
 
-# MODEL.md §1: required files and their columns (the public contract).
+# contract §1: required files and their columns (the public contract).
 REQUIRED = {
     "sites.csv": ["site", "lat", "lon", "zone", "gpu", "storage", "existing", "max_power_mw",
                   "max_racks", "open_capex_usd", "build_usd_per_kw", "energy_usd_per_mwh",

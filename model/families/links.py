@@ -1,5 +1,5 @@
 """Links and capacity: integer units of each link type per route, route lighting, capacity
-per route and direction (MODEL.md §4.6)."""
+per route and direction (contract §4.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Objective: annualised cost as a sum of named cost expressions (MODEL.md §5).
+"""Objective: annualised cost as a sum of named cost expressions (docs/contract.md §5).
 
 Each part is an indexed Expression (per site, per route option or per route), so the result
 tables break the cost down by the very terms the solver minimised and always add up.

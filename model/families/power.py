@@ -1,5 +1,5 @@
 """Cooling and power: one cooling method per open site, IT load, PUE linearisation, facility
-power caps, transit nodes (MODEL.md §4.8)."""
+power caps, transit nodes (contract §4.8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Routers: ports, switching capacity, minimum count, deep-buffer rule (MODEL.md §4.7)."""
+"""Routers: ports, switching capacity, minimum count, deep-buffer rule (docs/contract.md §4.7)."""
 
 from __future__ import annotations
 

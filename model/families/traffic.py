@@ -1,5 +1,5 @@
 """Traffic and paths: storage traffic split h_{a,b}, scale-across pairs, explicit demands,
-path flows that meet every commodity's demand (MODEL.md §3, §4.4)."""
+path flows that meet every commodity's demand (contract §3, §4.4)."""
 
 from __future__ import annotations
 

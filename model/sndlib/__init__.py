@@ -5,7 +5,7 @@ Network Design Library", Networks 55(3):276–286, 2010) describes a network in 
 (NODES, LINKS with pre-installed capacity, costs and a module list, DEMANDS,
 ADMISSIBLE_PATHS) and the problem variant in a second file, named by eight letters such
 as ``U-U-M-N-C-A-N-N``. This package turns one (network, variant) pair into a data-set
-folder as described in MODEL.md §1:
+folder as described in docs/contract.md §1:
 
     python -m model.sndlib native/france/france.txt native/france/models/U-U-M-N-C-A-N-N.txt out/
 

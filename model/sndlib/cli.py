@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m model.sndlib",
         description="Convert one SNDlib instance (native format) into a scaleacross data "
-        "set folder (MODEL.md §1). Supported variants: demand model U/D, link model U/B/D "
+        "set folder (contract §1). Supported variants: demand model U/D, link model U/B/D "
         "(B and D only with D demands), capacity model M/E, fixed charge Y/N, routing C, paths "
         "A, hop limit N, survivability N. Exit codes: 0 written, 2 invalid or unsupported "
         "input (message names file and line), 1 anything else.",

@@ -1,7 +1,7 @@
-"""Independent check of a written design against the rules of MODEL.md §4–§6.
+"""Independent check of a written design against the rules of docs/contract.md §4–§6.
 
 Reads only the result CSVs (``summary``, ``sites``, ``links``, ``flows``, ``run.json``) and
-the data set, and re-implements every rule from MODEL.md without Pyomo and without the
+the data set, and re-implements every rule of the contract without Pyomo and without the
 model's own index or families, so that a slip in the formulation, the extraction or a hand
 edit of a result shows up as a :class:`Violation` naming the objects and the two numbers
 compared. ``python solve.py verify RESULT_DIR [--data DATASET_DIR]`` exits 0 when the

@@ -1,4 +1,4 @@
-"""Check of costs: every cost figure of sites, links and summary recomputed (MODEL.md §6).
+"""Check of costs: every cost figure of sites, links and summary recomputed (docs/contract.md §6).
 
 - ``costs``: per site and per route the annual cost from the data (CRF × capex, opex,
   energy, carbon), then every total of summary.csv, power and counts included.

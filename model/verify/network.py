@@ -1,4 +1,4 @@
-"""Checks of links, capacity, latency and routers (MODEL.md §4–§5).
+"""Checks of links, capacity, latency and routers (docs/contract.md §3, §4.6–4.7).
 
 - ``links``: type, medium, reach, offers (types, prices, max_units), route max_units;
   capacity_gbps, power_w, capex_usd, opex per unit; both ends of a lit route open;
