@@ -1,6 +1,6 @@
 """Typed settings (``settings.toml``), defaults in one place, scenario overrides.
 
-Every key of MODEL.md §1 is a field here with its unit, default and meaning. Two
+Every key of contract §1 is a field here with its unit, default and meaning. Two
 extensions are documented in ``docs/data-format.md``: ``[network] exclude_media`` and the
 ``[solver]`` table. Unknown keys are errors (a typo must not silently keep a default).
 """
@@ -8,45 +8,138 @@ extensions are documented in ``docs/data-format.md``: ``[network] exclude_media`
 from __future__ import annotations
 
 import math
+import re
 import tomllib
+import types
+import unicodedata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
-from model.errors import InputError
+from model.errors import InputError, escaped, quoted
+from model.schema import MAX_ABS, MAX_ABS_TEXT, NAME_FORBIDDEN
+
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I)
+
+
+def number_problem(value: float) -> str | None:
+    """Why ``value`` is no usable number (non-finite, or beyond ±MAX_ABS); None if fine."""
+    if not math.isfinite(value):
+        return f"not a finite number; expected a number with |value| ≤ {MAX_ABS_TEXT}"
+    if abs(value) > MAX_ABS:
+        return (
+            f"beyond the bound |value| ≤ {MAX_ABS_TEXT} (the solver treats larger numbers "
+            "as infinite)"
+        )
+    return None
+
+
+def name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a name (site, route, zone, medium, ... id); None if fine."""
+    bad = sorted({c for c in text if c in NAME_FORBIDDEN})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return (
+            f"contains {shown}; names may not contain "
+            f"{', '.join(repr(c) for c in NAME_FORBIDDEN)} (separators in the results)"
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in text):
+        return "contains a control or invisible formatting character"
+    return None
+
+
+def _is_number_type(ann: Any) -> bool:
+    if ann in (int, float):
+        return True
+    if get_origin(ann) in (Union, types.UnionType):
+        return any(_is_number_type(a) for a in get_args(ann) if a is not type(None))
+    return False
+
+
+def _check_number(value: Any) -> Any:
+    """Refuse a bool where a number is expected, and non-finite or huge numbers (also
+    when written as text, as in scenarios.csv); other values go on to pydantic."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    number = value
+    if isinstance(value, str):
+        if not _NUMBER_TEXT.fullmatch(value.strip()):
+            return value
+        number = float(value)
+    if isinstance(number, int | float):
+        problem = number_problem(float(number))
+        if problem:
+            raise ValueError(problem)
+    return value
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _finite_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None:
+            return value
+        ann = field.annotation
+        if _is_number_type(ann):
+            return _check_number(value)
+        if get_origin(ann) is dict and isinstance(value, dict):
+            args = get_args(ann)
+            if len(args) == 2 and _is_number_type(args[1]):
+                for key, item in value.items():
+                    try:
+                        _check_number(item)
+                    except ValueError as exc:
+                        raise ValueError(f"key {quoted(key)}: {exc}") from None
+        return value
+
 
 class Demand(_Section):
-    gpu_racks: int = Field(0, ge=0, description="GPU racks to place in total")
-    rack_kw: float = Field(132.0, gt=0, description="IT power of one GPU rack, kW")
+    gpu_racks: int = Field(0, ge=0, le=1e6, description="GPU racks to place in total")
+    rack_kw: float = Field(132.0, gt=0, le=1e4, description="IT power of one GPU rack, kW")
     rack_capex_usd: float = Field(
-        0.0, ge=0, description="capex of one rack, USD (reported, not in annual_cost_usd)"
+        0.0, ge=0, le=1e9, description="capex of one rack, USD (reported, not in annual_cost_usd)"
     )
-    storage_pb: float = Field(0.0, ge=0, description="usable storage to place, PB")
-    storage_kw_per_pb: float = Field(0.0, ge=0, description="IT power per stored PB, kW/PB")
-    storage_copies: int = Field(1, ge=1, description="copies of every PB, each in its own zone")
+    storage_pb: float = Field(0.0, ge=0, le=1e6, description="usable storage to place, PB")
+    storage_kw_per_pb: float = Field(0.0, ge=0, le=1e5, description="IT power per stored PB, kW/PB")
+    storage_copies: int = Field(
+        1, ge=1, le=10, description="copies of every PB, each in its own zone"
+    )
     storage_gbps_per_rack: float = Field(
-        0.0, ge=0, description="GPU-rack-to-storage bandwidth, Gbps each direction"
+        0.0, ge=0, le=1e5, description="GPU-rack-to-storage bandwidth, Gbps each direction"
     )
     storage_gbps_per_pb: float | None = Field(
-        None, gt=0, description="throughput one stored PB can serve, Gbps"
+        None, gt=0, le=1e5, description="throughput one stored PB can serve, Gbps"
     )
     storage_latency_ms: float | None = Field(
-        None, gt=0, description="max one-way latency GPU site → storage site, ms (empty: none)"
+        None,
+        gt=0,
+        le=1e4,
+        description="max one-way latency GPU site → storage site, ms (empty: none)",
     )
     sync_gbps: float = Field(
-        0.0, ge=0, description="scale-across bandwidth per GPU site pair, each direction, Gbps"
+        0.0,
+        ge=0,
+        le=1e7,
+        description="scale-across bandwidth per GPU site pair, each direction, Gbps",
     )
     sync_latency_ms: float | None = Field(
-        None, gt=0, description="max one-way latency between GPU sites, ms (empty: none)"
+        None, gt=0, le=1e4, description="max one-way latency between GPU sites, ms (empty: none)"
     )
-    max_gpu_sites: int | None = Field(None, ge=1, description="most GPU sites (empty: no limit)")
-    min_racks_per_gpu_site: int = Field(1, ge=1, description="fewest racks at a GPU site")
+    max_gpu_sites: int | None = Field(
+        None, ge=1, le=1e5, description="most GPU sites (empty: no limit)"
+    )
+    min_racks_per_gpu_site: int = Field(1, ge=1, le=1e6, description="fewest racks at a GPU site")
 
 
 class Resilience(_Section):
@@ -59,26 +152,39 @@ class Resilience(_Section):
     zone_survival_share: float = Field(
         0.0, ge=0, le=1, description="share of GPU racks left after losing any one zone (0: off)"
     )
-    min_routers_per_site: int = Field(1, ge=0, description="routers at every site with a lit route")
+    min_routers_per_site: int = Field(
+        1, ge=0, le=1000, description="routers at every site with a lit route"
+    )
+
+
+MAX_LIFETIME_YEARS = 100.0  # beyond a century the annuity is the interest alone
 
 
 class Lifetimes(_Section):
-    site: float = Field(20.0, gt=0, description="years: sites, facility build, route lighting")
-    cooling: float = Field(15.0, gt=0, description="years: cooling plant")
-    router: float = Field(5.0, gt=0, description="years: routers")
-    optics: float = Field(5.0, gt=0, description="years: link optics")
+    site: float = Field(
+        20.0,
+        gt=0,
+        le=MAX_LIFETIME_YEARS,
+        description="years: sites, facility build, route lighting",
+    )
+    cooling: float = Field(15.0, gt=0, le=MAX_LIFETIME_YEARS, description="years: cooling plant")
+    router: float = Field(5.0, gt=0, le=MAX_LIFETIME_YEARS, description="years: routers")
+    optics: float = Field(5.0, gt=0, le=MAX_LIFETIME_YEARS, description="years: link optics")
 
 
 class Economics(_Section):
     discount_rate: float = Field(0.08, ge=0, lt=1, description="real discount rate per year")
     lifetime_years: Lifetimes = Field(default_factory=Lifetimes)
     power_weight_usd_per_mw_year: float = Field(
-        0.0, ge=0, description="extra objective weight on facility MW, USD/MW/year"
+        0.0, ge=0, le=1e9, description="extra objective weight on facility MW, USD/MW/year"
     )
-    carbon_usd_per_t: float = Field(0.0, ge=0, description="carbon price, USD/t CO2 (0: off)")
+    carbon_usd_per_t: float = Field(
+        0.0, ge=0, le=1e5, description="carbon price, USD/t CO2 (0: off)"
+    )
 
     def crf(self, asset_class: str) -> float:
-        """Capital recovery factor i(1+i)^n/((1+i)^n−1); 1/n when i = 0."""
+        """Capital recovery factor i(1+i)^n/((1+i)^n−1); 1/n when i = 0. (n ≤ 100 and
+        i < 1 keep (1+i)^n below 2^100.)"""
         n = getattr(self.lifetime_years, asset_class)
         i = self.discount_rate
         if i == 0:
@@ -88,16 +194,22 @@ class Economics(_Section):
 
 
 class Network(_Section):
-    route_factor: float = Field(1.25, ge=1, description="fibre km per great-circle km")
-    candidate_k: int = Field(4, ge=1, description="nearest neighbours per site in generated routes")
-    max_route_km: float = Field(1500.0, gt=0, description="longest generated route, km")
-    paths_per_pair: int = Field(4, ge=1, description="candidate paths per commodity")
-    hop_latency_us: float = Field(5.0, ge=0, description="router traversal per intermediate site")
+    route_factor: float = Field(1.25, ge=1, le=10, description="fibre km per great-circle km")
+    candidate_k: int = Field(
+        4, ge=1, le=1000, description="nearest neighbours per site in generated routes"
+    )
+    max_route_km: float = Field(1500.0, gt=0, le=4e4, description="longest generated route, km")
+    paths_per_pair: int = Field(4, ge=1, le=1000, description="candidate paths per commodity")
+    hop_latency_us: float = Field(
+        5.0, ge=0, le=1e6, description="router traversal per intermediate site"
+    )
     latency_us_per_km: dict[str, float] = Field(
         default_factory=lambda: {"smf": 4.9, "hcf": 3.46},
         description="propagation latency per medium, µs/km",
     )
-    transit_pue: float = Field(1.5, gt=0, description="facility overhead factor at transit nodes")
+    transit_pue: float = Field(
+        1.5, gt=0, le=10, description="facility overhead factor at transit nodes"
+    )
     capacity_sharing: Literal["duplex", "shared"] = Field(
         "duplex", description="'duplex': full capacity each direction; 'shared': both together"
     )
@@ -109,8 +221,11 @@ class Network(_Section):
     @classmethod
     def _positive_latency(cls, value: dict[str, float]) -> dict[str, float]:
         for medium, us in value.items():
+            problem = name_problem(medium) or ("is empty" if not medium.strip() else None)
+            if problem:
+                raise ValueError(f"medium {quoted(medium)} {problem}")
             if not math.isfinite(us) or us < 0:
-                raise ValueError(f"medium {medium!r}: {us} is not a latency ≥ 0 µs/km")
+                raise ValueError(f"medium {quoted(medium)}: {us} is not a latency ≥ 0 µs/km")
         return value
 
     @field_validator("exclude_media", mode="before")
@@ -157,12 +272,20 @@ class Settings(_Section):
 def _error_lines(source: str, exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
+        loc = [escaped(p) for p in err["loc"]]
         where = f"[{loc[0]}] " + ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc)
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f": value {value!r}"
+        shown = "" if isinstance(value, dict) else f": value {_shown(value)}"
         lines.append(f"{source} {where}{shown}: {err['msg']}")
     return lines
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: quoted and escaped, cut when long."""
+    if isinstance(value, str):
+        return quoted(value)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def parse_settings(raw: dict[str, Any], source: str = "settings.toml") -> Settings:
@@ -175,11 +298,33 @@ def parse_settings(raw: dict[str, Any], source: str = "settings.toml") -> Settin
 
 def read_settings(path: Path) -> dict[str, Any]:
     """Read ``settings.toml`` as a plain mapping (validated by :func:`parse_settings`)."""
+    return parse_toml(path.read_bytes(), path.name)
+
+
+def parse_toml(data: bytes, name: str = "settings.toml") -> dict[str, Any]:
+    """The TOML text ``data`` (bytes as read) as a mapping; an InputError names the line
+    of a non-UTF-8 byte or of a syntax error."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(utf8_problem(name, data, exc)) from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path.name} is not valid TOML: {exc}") from None
+        raise InputError(f"{name} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{name} is not valid TOML: nested too deeply") from None
+
+
+def utf8_problem(name: str, data: bytes, exc: UnicodeDecodeError) -> str:
+    """``sites.csv line 5: byte 0xe9 at position 12 is not UTF-8; save the file as UTF-8``"""
+    start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    position = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    return (
+        f"{name} line {line}: byte 0x{data[start]:02x} at position {position} is not UTF-8; "
+        "save the file as UTF-8"
+    )
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

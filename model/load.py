@@ -1,15 +1,16 @@
-"""Load and validate a data set folder (MODEL.md §1).
+"""Load and validate a data set folder (docs/contract.md §1).
 
-Every problem is collected first and raised together as one :class:`InputError`, one line
-per problem naming the file, the row (data rows count from 1; line = row + 1 because of
-the header), the row's id, the column, the bad value and what was expected.
+The files are read and typed by :mod:`model.tables`; this module applies the scenario's
+overrides, cross-checks the tables against each other and assembles the :class:`Dataset`.
+Every problem is collected first and raised together as one :class:`InputError`.
+:attr:`Dataset.inputs_sha256` holds the sha256 of the bytes actually read.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,24 @@ import pandas as pd
 from pydantic import ValidationError
 
 from model import schema
-from model.config import Settings, apply_overrides, parse_settings, read_settings, settings_keys
-from model.errors import InputError
-from model.schema import Column, Table
+from model.config import (
+    Settings,
+    apply_overrides,
+    name_problem,
+    parse_settings,
+    settings_keys,
+)
+from model.errors import InputError, escaped, quoted
+from model.tables import (
+    Problems,
+    check_scenario_name,
+    load_table,
+    read_settings,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Dataset", "check_scenario_name", "load_dataset"]
 
 
 @dataclass(frozen=True)
@@ -43,120 +57,12 @@ class Dataset:
     demands: pd.DataFrame  # index: demand id
     scenarios: pd.DataFrame  # raw text, index: scenario
     routes_generated: bool = False
+    # sha256 of every contract file read (settings.toml and the CSVs present), from the
+    # bytes the loader read: the inputs a result was made from
+    inputs_sha256: dict[str, str] = field(default_factory=dict)
 
 
-class Problems:
-    """Collects validation problems; raises them all at once."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def at(self, file: str, row: int | None, ident: str, column: str, msg: str) -> None:
-        where = file if row is None else f"{file} row {row} (line {row + 1}{ident})"
-        self.add(f"{where}, column {column}: {msg}")
-
-    def raise_if_any(self, what: str) -> None:
-        if self.lines:
-            n = len(self.lines)
-            raise InputError(f"{what}: {n} problem{'s' if n > 1 else ''}", self.lines)
-
-
-def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        problems.add(f"{path.name}: cannot be read as CSV ({exc})")
-        return None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df.apply(lambda s: s.str.strip())
-
-
-def _parse_cell(col: Column, text: str) -> tuple[Any, str | None]:
-    """Return (value, None) or (None, error message) for one non-empty cell."""
-    if col.kind in ("id", "str"):
-        return text, None
-    if col.kind == "list":
-        return tuple(sorted({p.strip() for p in text.split(";") if p.strip()})), None
-    if col.kind == "bool":
-        if text in ("0", "1"):
-            return text == "1", None
-        return None, f"value {text!r} is not {col.expectation()}"
-    try:
-        value = float(text)
-    except ValueError:
-        return None, f"value {text!r} is not {col.expectation()}"
-    if not math.isfinite(value):
-        return None, f"value {text!r} is not {col.expectation()}"
-    if col.kind == "int":
-        if value != int(value):
-            return None, f"value {text!r} is not {col.expectation()}"
-        value = int(value)
-    too_low = col.min is not None and (value <= col.min if col.min_exclusive else value < col.min)
-    too_high = col.max is not None and value > col.max
-    if too_low or too_high:
-        return None, f"value {text!r} is not {col.expectation()}"
-    return value, None
-
-
-def parse_table(table: Table, df: pd.DataFrame, problems: Problems) -> pd.DataFrame:
-    """Type every declared column of ``df``; missing optional columns get their default."""
-    missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
-    for name in missing:
-        problems.add(f"{table.file}: required column {name!r} is missing")
-    if missing:
-        return pd.DataFrame(columns=[c.name for c in table.columns])
-    id_col = table.key[0] if table.key else table.columns[0].name
-    records: list[dict[str, Any]] = []
-    for i, row in enumerate(df.to_dict("records"), start=1):
-        ident = f", {id_col} {row.get(id_col, '')!r}" if row.get(id_col, "") else ""
-        rec: dict[str, Any] = {}
-        for col in table.columns:
-            text = row.get(col.name, "")
-            if text == "":
-                if col.required:
-                    problems.at(
-                        table.file, i, ident, col.name, f"is empty; expected {col.expectation()}"
-                    )
-                rec[col.name] = col.default
-                continue
-            value, err = _parse_cell(col, text)
-            if err:
-                problems.at(table.file, i, ident, col.name, err)
-            rec[col.name] = value
-        if table is schema.SCENARIOS:  # overrides stay text; pydantic types them per key
-            rec.update({k: v for k, v in row.items() if k not in rec})
-        rec["src_row"] = i
-        records.append(rec)
-    columns = [c.name for c in table.columns] + ["src_row"]
-    if table is schema.SCENARIOS:
-        columns += [c for c in df.columns if c not in columns]
-    out = pd.DataFrame.from_records(records, columns=columns)
-    for key in table.key:
-        dup = out[key][out[key].duplicated(keep="first")]
-        for idx, value in dup.items():
-            problems.at(
-                table.file,
-                int(out.at[idx, "src_row"]),
-                "",
-                key,
-                f"duplicate id {value!r}; ids must be unique",
-            )
-    return out
-
-
-def _load_table(folder: Path, table: Table, problems: Problems) -> pd.DataFrame | None:
-    path = folder / table.file
-    if not path.exists():
-        if table.required_file:
-            problems.add(f"{table.file}: required file is missing from {folder}")
-        return None
-    df = _read_csv(path, problems)
-    if df is None:
-        return None
-    return parse_table(table, df, problems)
+# --- scenarios and the whole data set ----------------------------------------------------
 
 
 def _scenario_overrides(
@@ -169,8 +75,9 @@ def _scenario_overrides(
         return {}
     rows = scenarios[scenarios["scenario"] == scenario]
     if rows.empty:
-        known = ", ".join(scenarios["scenario"]) or "none"
-        problems.add(f"scenarios.csv: no scenario {scenario!r} (known: {known})")
+        names = list(scenarios["scenario"])
+        known = ", ".join(names[:20]) + (f", … ({len(names)} in all)" if len(names) > 20 else "")
+        problems.add(f"scenarios.csv: no scenario {scenario!r} (known: {known or 'none'})")
         return {}
     row = rows.iloc[0]
     return {k: v for k, v in row.items() if k not in ("scenario", "src_row") and v != ""}
@@ -179,32 +86,46 @@ def _scenario_overrides(
 def check_scenario_columns(scenarios: pd.DataFrame, problems: Problems) -> None:
     """Every column of scenarios.csv must be a settings key in dotted form."""
     keys = settings_keys()
+    dict_keys = {k for k in keys if k.startswith("network.latency_us_per_km") or k == "sndlib"}
     for col in scenarios.columns:
         if col in ("scenario", "src_row") or col in keys:
             continue
-        if any(col.startswith(k + ".") for k in keys):  # dict-valued key, e.g. latency table
+        head, _, sub = col.rpartition(".")
+        if head in dict_keys and sub and name_problem(sub) is None:  # e.g. a latency medium
             continue
+        close = difflib.get_close_matches(col, sorted(keys), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else ""
         problems.add(
-            f"scenarios.csv, column {col}: not a settings key; expected dotted form such as "
-            "demand.gpu_racks or resilience.link_protection"
+            f"scenarios.csv, column {escaped(col)}: not a settings key; expected dotted form "
+            f"such as demand.gpu_racks or resilience.link_protection{hint}",
+            "scenarios.csv",
         )
 
 
 def _effective_settings(
-    raw: dict[str, Any], overrides: dict[str, Any], scenario: str, row: int | None
+    raw: dict[str, Any],
+    overrides: dict[str, Any],
+    scenario: str,
+    row: int | None,
+    line: int | None = None,
 ) -> Settings:
-    merged = apply_overrides(raw, overrides)
+    where = f"row {row} (line {line or row + 1}, scenario {scenario!r})" if row else ""
+    try:
+        merged = apply_overrides(raw, overrides)
+    except KeyError as exc:
+        raise InputError(
+            f"scenario {scenario!r} is invalid",
+            [f"scenarios.csv {where}, column {escaped(exc.args[0])}: not a settings key"],
+        ) from None
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
-        if not overrides:
-            raise
         lines = []
         for err in exc.errors():
-            dotted = ".".join(str(p) for p in err["loc"])
-            where = f"row {row} (line {row + 1}, scenario {scenario!r})" if row else ""
+            dotted = ".".join(escaped(p) for p in err["loc"])
             value = overrides.get(dotted, err.get("input"))
-            lines.append(f"scenarios.csv {where}, column {dotted}: value {value!r}: {err['msg']}")
+            shown = quoted(value) if isinstance(value, str) else repr(value)[:80]
+            lines.append(f"scenarios.csv {where}, column {dotted}: value {shown}: {err['msg']}")
         raise InputError(f"scenario {scenario!r} is invalid", lines) from None
 
 
@@ -212,29 +133,33 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
     """Read, type and cross-check every table of the data set at ``path``."""
     from model.network import generate_routes  # graph work lives in model.network
 
+    problem = check_scenario_name(scenario)
+    if problem:
+        raise InputError(problem)
     folder = Path(path)
     if not folder.is_dir():
-        raise InputError(f"data set folder {folder} does not exist or is not a folder")
+        raise InputError(
+            f"data set folder {escaped(folder, 200)} does not exist or is not a folder"
+        )
     problems = Problems()
-    settings_path = folder / "settings.toml"
-    raw: dict[str, Any] = {}
-    if not settings_path.exists():
-        problems.add(f"settings.toml: required file is missing from {folder}")
-    else:
-        raw = read_settings(settings_path)
-    tables = {t.file: _load_table(folder, t, problems) for t in schema.TABLES}
+    hashes: dict[str, str] = {}
+    raw = read_settings(folder, problems, hashes)
+    tables = {t.file: load_table(folder, t, problems, hashes) for t in schema.TABLES}
     scenarios = tables["scenarios.csv"]
-    problems.raise_if_any(f"data set {folder.name} is invalid")
+    problems.raise_if_any(f"data set {escaped(folder.name)} is invalid")
 
     if scenarios is not None:
         check_scenario_columns(scenarios, problems)
     base_settings = parse_settings(raw)
     overrides = _scenario_overrides(scenarios, scenario, problems)
-    problems.raise_if_any(f"data set {folder.name} is invalid")
-    row = None
+    problems.raise_if_any(f"data set {escaped(folder.name)} is invalid")
+    row = line = None
     if overrides and scenarios is not None:
         row = int(scenarios.loc[scenarios["scenario"] == scenario, "src_row"].iloc[0])
-    settings = _effective_settings(raw, overrides, scenario, row) if overrides else base_settings
+        line = problems.line_of("scenarios.csv", row)
+    settings = (
+        _effective_settings(raw, overrides, scenario, row, line) if overrides else base_settings
+    )
 
     sites = tables["sites.csv"]
     sites["zone"] = [z if z else s for s, z in zip(sites["site"], sites["zone"], strict=True)]
@@ -272,6 +197,7 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
         demands=demands,
         scenarios=scenarios if scenarios is not None else pd.DataFrame(columns=["scenario"]),
         routes_generated=routes_generated,
+        inputs_sha256=hashes,
     )
 
 
@@ -331,7 +257,7 @@ def _cross_check(
 ) -> None:
     known = set(sites["site"])
     media = settings.network.latency_us_per_km
-    media_list = ", ".join(sorted(media))
+    media_list = ", ".join(escaped(m) for m in sorted(media))
     for r in routes.itertuples():
         ident = f", route {r.route!r}"
         for end in ("a", "b"):
@@ -379,10 +305,6 @@ def _cross_check(
                 )
         if d.src == d.dst:
             problems.at("demands.csv", d.src_row, ident, "dst", "src and dst must differ")
-    if cooling.empty:
-        problems.add("cooling.csv: has no rows; at least one cooling method is needed")
-    if routers.empty:
-        problems.add("routers.csv: has no rows; at least one router model is needed")
     for s in sites.itertuples():
         for k in cooling.itertuples():
             if k.pue + s.pue_offset < 1.0:

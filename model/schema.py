@@ -2,8 +2,9 @@
 
 Validation (``model.load``), the data-format reference (``docs/data-format.md``, generated
 by :func:`markdown_reference`) and the error messages all come from these declarations.
-Column names are the public contract of MODEL.md §1; extra columns in a file are allowed
-and ignored unless declared here.
+Column names are the public contract (docs/contract.md §1); extra columns in a file are allowed
+and ignored unless declared here (one warning per file), except near misses of a declared
+name (``max_power_MW``), which are errors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,27 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Kind = Literal["id", "str", "float", "int", "bool", "list"]
+
+MAX_ABS = 1e15
+"""Largest magnitude of any number in the data (HiGHS treats |x| ≥ 1e20 as infinite)."""
+MAX_ABS_TEXT = "1e15"
+MAX_CSV_MB = 100
+"""Largest CSV file read, MB (a bigger one is refused before it is read)."""
+MAX_SETTINGS_MB = 1
+"""Largest settings.toml read, MB."""
+MAX_SCENARIO_NAME = 100
+MAX_LISTED = 50
+"""Problems listed in one error; the rest are counted."""
+TABLE_CAP = 200
+"""Problems in one table after which checking that table stops."""
+NAME_FORBIDDEN = ">;[]"
+"""Characters no name (site, route, type, zone, ... id) may contain: '>' and ';' join
+names in the results (paths, lists), '[' and ']' tag parallel routes in paths. Control and
+invisible formatting characters are refused too."""
+SCENARIO_NAME_RULE = (
+    f"1 to {MAX_SCENARIO_NAME} characters: ASCII letters, digits, '_', '-' and '.', "
+    "starting with a letter or digit (it names the results folder)"
+)
 
 
 @dataclass(frozen=True)
@@ -31,8 +53,8 @@ class Column:
     def expectation(self) -> str:
         """What a valid cell looks like, for error messages and docs."""
         base = {
-            "id": "a non-empty identifier",
-            "str": "text",
+            "id": "a non-empty name",
+            "str": "a name",
             "float": "a number",
             "int": "a whole number",
             "bool": "0 or 1",
@@ -52,12 +74,39 @@ class Table:
     columns: tuple[Column, ...]
     required_file: bool
     key: tuple[str, ...] = ()
+    row_noun: str = "row"  # what one row is, for "at least one ... is required"
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
 
+PLAUSIBLE_MAX: dict[str, float] = {
+    "MW": 1e5,  # 100 GW at one site
+    "racks": 1e6,
+    "units": 1e6,
+    "ports": 1e6,
+    "USD": 1e13,
+    "USD/yr": 1e12,
+    "USD/kW": 1e6,
+    "USD/MWh": 1e5,
+    "USD/Gbps/yr": 1e8,
+    "kg/MWh": 1e4,
+    "km": 4e4,  # once round the Earth
+    "Gbps": 1e7,  # 10 Pb/s
+    "W": 1e7,
+    "kW": 1e6,
+    "µs": 1e6,
+    "ms": 1e4,
+}
+"""The largest value a column of each unit accepts, unless it declares its own ``max``: far
+beyond any real design, and close enough that the model's coefficients stay within the range
+a MILP solver handles (a link of 1e15 Gbps beside racks of 132 kW made HiGHS return designs
+that broke the rules)."""
+
+
 def _c(name: str, kind: Kind, unit: str, meaning: str, **kw: Any) -> Column:
+    if kind in ("float", "int") and "max" not in kw and unit in PLAUSIBLE_MAX:
+        kw["max"] = PLAUSIBLE_MAX[unit]
     return Column(name, kind, unit, meaning, **kw)
 
 
@@ -85,10 +134,19 @@ SITES = Table(
         ),
         _c("energy_usd_per_mwh", "float", "USD/MWh", "energy price", default=0.0, min=0),
         _c("carbon_kg_per_mwh", "float", "kg/MWh", "grid carbon intensity", default=0.0, min=0),
-        _c("pue_offset", "float", "", "climate adjustment added to every PUE", default=0.0),
+        _c(
+            "pue_offset",
+            "float",
+            "",
+            "climate adjustment added to every PUE",
+            default=0.0,
+            min=-1,
+            max=10,
+        ),
     ),
     required_file=True,
     key=("site",),
+    row_noun="site",
 )
 
 ROUTES = Table(
@@ -138,8 +196,7 @@ LINK_TYPES = Table(
             "Gbps",
             "capacity per unit, each direction",
             required=True,
-            min=0,
-            min_exclusive=True,
+            min=1e-3,
         ),
         _c(
             "reach_km",
@@ -165,6 +222,7 @@ LINK_TYPES = Table(
     ),
     required_file=True,
     key=("type",),
+    row_noun="link type",
 )
 
 OFFERS = Table(
@@ -200,8 +258,7 @@ ROUTERS = Table(
             "Gbps",
             "switching capacity",
             required=True,
-            min=0,
-            min_exclusive=True,
+            min=1e-3,
         ),
         _c("ports", "int", "ports", "line ports", required=True, min=0, min_exclusive=True),
         _c("capex_usd", "float", "USD", "price per router", default=0.0, min=0),
@@ -210,6 +267,7 @@ ROUTERS = Table(
     ),
     required_file=True,
     key=("model",),
+    row_noun="router model",
 )
 
 COOLING = Table(
@@ -226,11 +284,12 @@ COOLING = Table(
             min=0,
             min_exclusive=True,
         ),
-        _c("pue", "float", "", "power usage effectiveness", required=True, min=1),
+        _c("pue", "float", "", "power usage effectiveness", required=True, min=1, max=10),
         _c("capex_usd_per_kw", "float", "USD/kW", "plant cost per IT kW", default=0.0, min=0),
     ),
     required_file=True,
     key=("method",),
+    row_noun="cooling method",
 )
 
 DEMANDS = Table(
@@ -257,7 +316,15 @@ DEMANDS = Table(
 SCENARIOS = Table(
     "scenarios.csv",
     "one row per scenario: settings overrides in dotted form",
-    (_c("scenario", "id", "", "scenario name", required=True),),
+    (
+        _c(
+            "scenario",
+            "id",
+            "",
+            f"scenario name: {SCENARIO_NAME_RULE}; `base` is the settings without overrides",
+            required=True,
+        ),
+    ),
     required_file=False,
     key=("scenario",),
 )
@@ -274,9 +341,31 @@ TABLES: tuple[Table, ...] = (
 )
 
 
+GENERAL_RULES = f"""\
+Rules for every file (inputs that break them are refused with exit 2):
+
+* UTF-8 text, comma-separated; at most {MAX_CSV_MB} MB per CSV, {MAX_SETTINGS_MB} MB for \
+`settings.toml`.
+* A regular file (a symbolic link to one is fine): a folder, pipe, socket, device or \
+symlink loop in a file's place is an error and is never opened.
+* Every required table has at least one data row.
+* Numbers are plain decimals (`12`, `-0.5`, `1.5e6`), finite, of magnitude at most \
+{MAX_ABS_TEXT} (the solver treats larger values as infinite); the same holds in \
+`settings.toml` and `scenarios.csv`, where `true`/`false` is not a number.
+* Names (ids, zones, media, route and demand ids, srlg groups) contain no \
+{", ".join(f"`{c}`" for c in NAME_FORBIDDEN)} and no control or invisible formatting \
+characters.
+* A column whose name differs from a declared one only in case, `_`, `-` or spaces, or \
+nearly (`max_power`), is an error; other extra columns are ignored with one warning per \
+file.
+* Error messages list the first {MAX_LISTED} problems and count the rest; checking a \
+table stops after {TABLE_CAP} problems in it.
+"""
+
+
 def markdown_reference() -> str:
     """The column reference of every table, as Markdown (used for docs/data-format.md)."""
-    out = []
+    out = [GENERAL_RULES]
     for table in TABLES:
         need = "required" if table.required_file else "optional"
         out.append(f"### `{table.file}` ({need}): {table.meaning}\n")

@@ -20,7 +20,7 @@ CoordMode = Literal["auto", "geo", "plane"]
 
 MEDIUM = "sndlib"
 EARTH_RADIUS_KM = 6371.0088
-REACH_KM = 1.0e6  # longer than any great circle, and than 1 km per route on a plane
+REACH_KM = 4.0e4  # once round the Earth: longer than any route, and than 1 km per route on a plane
 PLANE_KM = 1.0
 
 

@@ -57,7 +57,8 @@ class VerifierBase:
         text = self.d.sites.at[s, "router_models"]
         out: dict[str, int] = {}
         for item in filter(None, (t.strip() for t in str(text).split(";"))):
-            name, _, n = item.partition(":")
+            name, _, n = item.rpartition(":")  # a model id may itself contain ':'
+            name = name or n  # no ':' at all: the count is missing
             try:
                 count = float(n)
             except ValueError:

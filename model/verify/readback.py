@@ -19,12 +19,15 @@ from typing import Any
 
 import pandas as pd
 
-from model.errors import InputError
-from model.load import Dataset, load_dataset
+from model.errors import InputError, escaped, quoted
+from model.load import Dataset, check_scenario_name, load_dataset
+from model.tables import read_input_file
 from model.verify.violations import COST_PARTS, Report
 
 DESIGNS = ("optimal", "feasible")  # summary.csv status of a written design
-REQUIRED = {  # MODEL.md §6 columns the checks read
+RESULT_LIMIT_BYTES = 2**30  # a result CSV larger than this is refused unread
+RUN_LIMIT_BYTES = 2**24  # run.json
+REQUIRED = {  # docs/contract.md §6 columns the checks read
     "summary.csv": "annual_cost_usd capex_usd opex_usd_per_year energy_usd_per_year power_mw "
     "it_power_mw gpu_sites storage_sites routes_lit units routers",
     "sites.csv": "site open cooling gpu_racks storage_pb it_kw facility_kw routers router_models "
@@ -107,14 +110,22 @@ def _read_csv(
 ) -> pd.DataFrame | None:
     """One result table as text, typed column by column (``frame``: an in-memory table,
     read through its CSV text so that it is checked exactly like the file would be)."""
-    if frame is None and not path.is_file():
-        problems.append(f"{path.name}: file is missing from {path.parent}")
-        return None
-    source = path if frame is None else io.StringIO(frame.to_csv(index=False))
+    if frame is None:
+        try:
+            data = read_input_file(path, RESULT_LIMIT_BYTES)
+        except InputError as exc:
+            problems.append(str(exc))
+            return None
+        if data is None:
+            problems.append(f"{path.name}: file is missing from {escaped(path.parent, 200)}")
+            return None
+        source: Any = io.BytesIO(data)
+    else:
+        source = io.StringIO(frame.to_csv(index=False))
     try:
         df = pd.read_csv(source, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(f"{path.name}: cannot be read as CSV ({exc})")
+        problems.append(f"{path.name}: cannot be read as CSV ({escaped(exc, 300)})")
         return None
     df.columns = [str(c).strip() for c in df.columns]
     df = df.apply(lambda s: s.str.strip()) if len(df.columns) else df
@@ -136,15 +147,56 @@ def _read_csv(
     return df
 
 
+RUN_SHAPE = (
+    "expected an object with data_dir (a string), scenario (a scenario name) and "
+    "inputs_sha256 (file name to sha256), as solve.py writes it"
+)
+
+
 def read_run(result_dir: Path) -> dict[str, Any]:
-    """``run.json`` of a result folder ({} when absent); unreadable JSON is an InputError."""
+    """``run.json`` of a result folder ({} when absent). Unreadable or malformed JSON (not
+    an object, data_dir or scenario not text, ...) is an InputError naming the key."""
     path = Path(result_dir) / "run.json"
-    if not path.is_file():
+    data = read_input_file(path, RUN_LIMIT_BYTES)
+    if data is None:
         return {}
     try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read as JSON ({exc})") from None
+        run = json.loads(data.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"run.json: {RUN_SHAPE}; it is not valid JSON ({exc})") from None
+    problem = _run_problem(run)
+    if problem:
+        raise InputError(f"run.json: {RUN_SHAPE}; {problem}")
+    return run
+
+
+def _run_problem(run: Any) -> str | None:
+    """What is wrong with the shape of a parsed run.json, or None."""
+    if not isinstance(run, dict):
+        return f"found {_json_kind(run)}"
+    for key in ("data_dir", "scenario"):
+        if key in run and not isinstance(run[key], str):
+            return f"{key} is {_json_kind(run[key])}"
+    if isinstance(run.get("data_dir"), str) and ("\0" in run["data_dir"] or not run["data_dir"]):
+        return f"data_dir {quoted(run['data_dir'])} is not a folder name"
+    if "scenario" in run:
+        problem = check_scenario_name(run["scenario"])
+        if problem:
+            return problem
+    hashes = run.get("inputs_sha256", {})
+    if hashes is not None and (
+        not isinstance(hashes, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in hashes.items())
+    ):
+        return f"inputs_sha256 is {_json_kind(hashes)}, not an object of strings"
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    kind = "null" if value is None else kinds.get(type(value), "a number")
+    shown = json.dumps(value)
+    return f"{kind} {shown if len(shown) <= 40 else shown[:39] + '…'}"
 
 
 def load_result_dataset(
@@ -158,7 +210,9 @@ def load_result_dataset(
     run = read_run(result_dir)
     path = data_dir or run.get("data_dir")
     if not path:
-        raise InputError(f"{result_dir}: run.json names no data_dir; pass --data DATASET_DIR")
+        raise InputError(
+            f"{escaped(result_dir, 200)}: run.json names no data_dir; pass --data DATASET_DIR"
+        )
     return load_dataset(path, scenario or run.get("scenario") or "base")
 
 
@@ -196,8 +250,11 @@ def read_design(
 def _status(path: Path) -> str | None:
     """summary.csv's status, read leniently (None when there is none to read)."""
     try:
-        status = pd.read_csv(path, dtype=str, keep_default_na=False).get("status")
-    except (OSError, ValueError, UnicodeDecodeError):
+        data = read_input_file(path, RESULT_LIMIT_BYTES)
+        if data is None:
+            return None
+        status = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False).get("status")
+    except (InputError, OSError, ValueError, UnicodeDecodeError):
         return None
     return status.iloc[0].strip() if status is not None and len(status) == 1 else None
 

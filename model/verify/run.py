@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 from model.load import Dataset
+from model.schema import TABLES
 from model.verify.costs import CostChecks
 from model.verify.network import NetworkChecks
 from model.verify.readback import Commodity, Design, commodities, load_result_dataset, read_design
@@ -40,7 +40,7 @@ def verify(result_dir: str | Path, data_dir: str | Path | None = None) -> Report
 
 
 def verify_design(result_dir: str | Path, data_dir: str | Path | None = None) -> list[Violation]:
-    """The rules of MODEL.md the design in ``result_dir`` breaks (empty: none).
+    """The rules of the contract the design in ``result_dir`` breaks (empty: none).
 
     The data set and scenario come from ``run.json`` unless ``data_dir`` is given."""
     return verify(result_dir, data_dir).violations
@@ -70,14 +70,21 @@ def resolved_commodities(ds: Dataset, design: Design) -> list[Commodity]:
 
 
 def _changed_inputs(ds: Dataset, run: dict[str, Any]) -> list[str]:
-    """A note when the data set's files differ from those the result was solved from."""
+    """A note when the data set's files differ from those the result was solved from.
+
+    Compares the hashes the loader took of the files it read (``ds.inputs_sha256``); no
+    file is opened again, and names in run.json that are not contract files (older runs
+    hashed every CSV of the folder) are not looked at."""
     hashes = run.get("inputs_sha256") or {}
-    changed = [
+    if not hashes:
+        return []
+    now = ds.inputs_sha256
+    contract = {"settings.toml", *(t.file for t in TABLES)}
+    changed = sorted(
         name
-        for name, digest in sorted(hashes.items())
-        if not (ds.path / name).is_file()
-        or hashlib.sha256((ds.path / name).read_bytes()).hexdigest() != digest
-    ]
+        for name in contract
+        if (name in hashes or name in now) and hashes.get(name) != now.get(name)
+    )
     if not changed:
         return []
     return [
