@@ -13,11 +13,14 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,11 +33,15 @@ from model.errors import (
     EXIT_INPUT,
     EXIT_NO_DESIGN,
     EXIT_OK,
+    BusyError,
     InputError,
+    Interrupted,
     ScaleacrossError,
 )
+from model.export import current_umask, dataset_name, results_target, scenario_lock
 from model.families.objective import COST_PARTS
 from model.load import Dataset, load_dataset
+from model.logs import StderrHandler
 from model.pipeline import SolveOptions, run_scenario
 
 log = logging.getLogger(__name__)
@@ -125,6 +132,15 @@ class Backend(Protocol):
     def submit(self, job: Job) -> Any: ...
     def wait(self, pending: set[Any], timeout: float) -> tuple[set[Any], set[Any]]: ...
     def running(self, pending: dict[Any, Job]) -> int: ...
+    def cancel(self) -> None: ...
+
+
+class BatchInterrupted(Interrupted):
+    """Ctrl-C during a batch; ``rows``: the scenarios that had finished by then."""
+
+    def __init__(self, rows: list[ScenarioRow]) -> None:
+        super().__init__()
+        self.rows = rows
 
 
 # --- before anything runs ------------------------------------------------------------------
@@ -163,7 +179,7 @@ def validate_scenarios(data_dir: Path, scenarios: Sequence[str]) -> list[Dataset
 def _worker_logging(level: int, scenario: str) -> None:
     logger = logging.getLogger("model")
     if not logger.handlers:
-        logger.addHandler(logging.StreamHandler(sys.stderr))
+        logger.addHandler(StderrHandler())
     for handler in logger.handlers:
         handler.setFormatter(logging.Formatter(f"%(levelname)s %(name)s [{scenario}]: %(message)s"))
     logger.setLevel(level)
@@ -212,23 +228,67 @@ def lost_row(job: Job, exc: BaseException) -> ScenarioRow:
 # --- executors -----------------------------------------------------------------------------
 
 
+def ignore_sigint() -> None:
+    """Worker process initializer: Ctrl-C is the parent's to handle (it stops the workers),
+    so a worker ignores SIGINT and never prints a traceback of its own. The worker was
+    started with SIGINT blocked (see :meth:`LocalBackend._isolated`); one pressed meanwhile
+    is discarded here."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 class LocalBackend:
     """Up to ``workers`` scenarios at once, each in a fresh process of its own (spawned, so
-    no state is shared); a process that dies takes only its own scenario with it."""
+    no state is shared); a process that dies takes only its own scenario with it. Workers
+    ignore Ctrl-C; :meth:`cancel` stops them."""
 
     def __init__(self, workers: int, fn: Callable[[Job], ScenarioRow] = solve_job) -> None:
         self._fn = fn  # what a worker process runs (a top-level function: it is pickled)
         self._ctx = multiprocessing.get_context("spawn")
         self._threads = cf.ThreadPoolExecutor(workers, thread_name_prefix="scenario")
         self._started: set[str] = set()
+        self._lock = threading.Lock()
+        self._pools: set[cf.ProcessPoolExecutor] = set()
+        self._cancelled = False
 
     def _isolated(self, job: Job) -> ScenarioRow:
-        self._started.add(job.scenario)
-        with cf.ProcessPoolExecutor(1, mp_context=self._ctx) as pool:
-            return pool.submit(self._fn, job).result()
+        # A process inherits the signal mask of the thread that starts it, through exec:
+        # blocked here, a Ctrl-C while the worker starts up stays pending until
+        # ignore_sigint() discards it (the main thread still gets it). The resource tracker
+        # is started first: starting it unblocks SIGINT in the calling thread.
+        resource_tracker.ensure_running()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        with self._lock:
+            if self._cancelled:
+                raise cf.CancelledError(f"scenario {job.scenario} not started")
+            self._started.add(job.scenario)
+            pool = cf.ProcessPoolExecutor(1, mp_context=self._ctx, initializer=ignore_sigint)
+            future = pool.submit(self._fn, job)  # starts the worker process now
+            self._pools.add(pool)
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._pools.discard(pool)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, job: Job) -> cf.Future:
         return self._threads.submit(self._isolated, job)
+
+    def started(self) -> set[str]:
+        return set(self._started)
+
+    def cancel(self) -> None:
+        """Start nothing more and stop the running workers (SIGTERM): a stopped worker
+        leaves at most a temporary folder, tidied by the next run of its scenario."""
+        with self._lock:
+            self._cancelled = True
+            pools = list(self._pools)
+        for pool in pools:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                if proc.is_alive():
+                    proc.terminate()
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     def wait(self, pending: set[Any], timeout: float) -> tuple[set[Any], set[Any]]:
         done, not_done = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
@@ -251,6 +311,7 @@ class DaskBackend:
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        self._futures: list[Any] = []
         if address == "local":
             self._cluster = LocalCluster(
                 n_workers=workers,
@@ -265,7 +326,9 @@ class DaskBackend:
         log.info("dask: %s", self._client)
 
     def submit(self, job: Job) -> Any:
-        return self._client.submit(solve_job, job, key=f"scenario-{job.scenario}", pure=False)
+        future = self._client.submit(solve_job, job, key=f"scenario-{job.scenario}", pure=False)
+        self._futures.append(future)
+        return future
 
     def wait(self, pending: set[Any], timeout: float) -> tuple[set[Any], set[Any]]:
         from distributed import wait
@@ -280,6 +343,12 @@ class DaskBackend:
         busy = {k for keys in self._client.processing().values() for k in keys}
         return sum(1 for f in pending if f.key in busy)
 
+    def started(self) -> set[str]:
+        return set()  # not tracked: a cancelled task may still finish on its worker
+
+    def cancel(self) -> None:
+        self._client.cancel(list(self._futures), force=True)
+
     def close(self) -> None:
         self._client.close()
         if self._cluster is not None:
@@ -287,12 +356,14 @@ class DaskBackend:
 
 
 def execute(jobs: Sequence[Job], backend: Backend, reporter: Reporter) -> list[ScenarioRow]:
-    """Run every job on ``backend``; return their rows in the order of ``jobs``."""
-    pending: dict[Any, Job] = {backend.submit(job): job for job in jobs}
+    """Run every job on ``backend``; return their rows in the order of ``jobs``. Ctrl-C
+    cancels the backend's jobs and raises :class:`BatchInterrupted` with the rows of the
+    scenarios that had finished."""
     rows: dict[str, ScenarioRow] = {}
     failed = 0
     reporter.start(len(jobs))
     try:
+        pending: dict[Any, Job] = {backend.submit(job): job for job in jobs}
         while pending:
             done, _ = backend.wait(set(pending), timeout=0.5)
             for fut in sorted(done, key=lambda f: jobs.index(pending[f])):
@@ -305,6 +376,11 @@ def execute(jobs: Sequence[Job], backend: Backend, reporter: Reporter) -> list[S
                 failed += row.exit_code != EXIT_OK
                 reporter.finished(row, len(rows), len(jobs))
             reporter.update(len(rows), backend.running(pending), failed)
+    except KeyboardInterrupt:
+        cancel = getattr(backend, "cancel", None)
+        if cancel is not None:
+            cancel()
+        raise BatchInterrupted([rows[j.scenario] for j in jobs if j.scenario in rows]) from None
     finally:
         reporter.stop()
     return [rows[job.scenario] for job in jobs]
@@ -349,6 +425,7 @@ def write_csv(df: pd.DataFrame, target: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it 0600: follow the umask
         df.to_csv(tmp, index=False, lineterminator="\n")
         os.replace(tmp, target)
     except BaseException:
@@ -358,20 +435,31 @@ def write_csv(df: pd.DataFrame, target: Path) -> Path:
 
 
 def run_batch(cfg: BatchConfig, reporter: Reporter) -> BatchResult:
-    """Validate every scenario, solve them all, write comparison.csv and comparison.png.
-    Raises InputError (nothing solved) when any scenario's overrides are invalid."""
+    """Validate every scenario, solve them all, write comparison.csv and comparison.png
+    once every scenario has finished. Raises InputError (nothing solved) when any scenario's
+    overrides or name are invalid, :class:`~model.errors.Interrupted` on Ctrl-C (see
+    :func:`interrupted_batch`)."""
     start = time.perf_counter()
+    name = dataset_name(cfg.data_dir)
+    for scenario in cfg.scenarios:  # a name that would leave the results folder: exit 2
+        results_target(cfg.out_root, name, scenario)
     datasets = validate_scenarios(cfg.data_dir, cfg.scenarios)
     data_dir = str(cfg.data_dir.resolve())
     out_root = str(cfg.out_root.resolve())
     jobs = [Job(data_dir, s, out_root, cfg.opts, cfg.log_level) for s in cfg.scenarios]
+    log.debug("batch of %d scenarios on %s: %s", len(jobs), cfg.dask or "local", cfg.scenarios)
     backend: DaskBackend | LocalBackend = (
         DaskBackend(cfg.dask, cfg.workers) if cfg.dask else LocalBackend(cfg.workers)
     )
+    stopped: BatchInterrupted | None = None
     try:
         rows = execute(jobs, backend, reporter)
+    except BatchInterrupted as exc:
+        stopped = exc
     finally:
         backend.close()
+    if stopped is not None:
+        raise interrupted_batch(cfg, name, jobs, stopped.rows, backend.started())
     df = comparison_table(rows, datasets)
     folder = cfg.out_root / datasets[0].name
     csv = write_csv(df, folder / "comparison.csv")
@@ -379,6 +467,39 @@ def run_batch(cfg: BatchConfig, reporter: Reporter) -> BatchResult:
     wall = time.perf_counter() - start
     log.info("batch of %d scenarios in %.1f s: %s", len(jobs), wall, csv)
     return BatchResult(df, csv, chart, worst_exit(r.exit_code for r in rows), wall)
+
+
+def interrupted_batch(
+    cfg: BatchConfig, name: str, jobs: Sequence[Job], rows: list[ScenarioRow], started: set[str]
+) -> Interrupted:
+    """After Ctrl-C: put back the earlier results of scenarios whose worker was stopped in
+    the middle of its rename, and, when finished scenarios have replaced their folders,
+    remove the earlier comparison.csv/.png (they describe other results); no comparison is
+    written. Returns the error to raise, saying what is left."""
+    finished = {r.scenario for r in rows}
+    for job in jobs:
+        if job.scenario in started and job.scenario not in finished:
+            try:  # taking the lock tidies what the stopped worker left
+                with scenario_lock(results_target(cfg.out_root, name, job.scenario)):
+                    pass
+            except (BusyError, OSError) as exc:
+                log.warning("could not tidy %s: %s", job.scenario, exc)
+    written = [r.scenario for r in rows if r.exit_code in (EXIT_OK, EXIT_INFEASIBLE)]
+    if not written:
+        return Interrupted()
+    folder = cfg.out_root / name
+    removed = []
+    for file in ("comparison.csv", "comparison.png"):
+        if (folder / file).exists():
+            (folder / file).unlink()
+            removed.append(file)
+    were, they = ("were", "they") if len(removed) > 1 else ("was", "it")
+    note = f"; the earlier {' and '.join(removed)} {were} removed ({they} described other results)"
+    return Interrupted(
+        f"{len(written)} of {len(jobs)} scenarios had finished and were written "
+        f"({', '.join(written)}); the others' earlier results are left as they were; "
+        f"no comparison was written{note if removed else ''}"
+    )
 
 
 # --- progress ------------------------------------------------------------------------------

@@ -6,27 +6,54 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
-from model.errors import EXIT_ERROR, EXIT_INPUT, EXIT_OK, ScaleacrossError
+from model.errors import (
+    EXIT_ERROR,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InputError,
+    Interrupted,
+    ScaleacrossError,
+)
+from model.export import (
+    dataset_name,
+    dataset_name_problem,
+    prepare_results_folder,
+    remove_if_empty,
+    scenario_name_problem,
+)
+from model.logs import StderrHandler
 from model.pipeline import SolveOptions, run_scenario
 
 log = logging.getLogger("model")
 
 EPILOG = """\
-Exit codes: 0 a design was written; 2 invalid input; 3 infeasible; 4 no design within the
-limits; 1 anything else.
+Exit codes: 0 a design was written; 2 invalid input (also: an unusable --out, or another run
+is writing the same scenario); 3 infeasible; 4 no design within the limits; 130 interrupted
+(Ctrl-C); 1 anything else.
+Results go only to OUT/<data set>/<scenario>/ (scenario names: letters, digits, '_', '-',
+'.'); --out is checked before anything is solved. A scenario's folder is replaced in one
+rename when its run has finished: a failed or interrupted run leaves the earlier one as it
+was. Ctrl-C stops the solver at once (exit 130) and writes nothing.
 Batches (--all, or --scenario given more than once): every scenario's overrides are checked
 before anything is solved (exit 2 and nothing solved if any is invalid); a failing scenario
 never stops the batch, its row in comparison.csv says why. The batch exits 0 if every
 scenario produced a design, else with the worst code of its failures, worst first:
 1 (other, e.g. a worker lost) > 4 (no design) > 3 (infeasible) > 2 (input).
+comparison.csv and comparison.png are written once every scenario has finished; Ctrl-C
+stops the workers and writes none, and when scenarios finished before it (their folders
+were replaced) the earlier comparison.csv/.png are removed rather than left describing
+other results.
 --pareto N writes OUT/<data set>/<scenario>/pareto/ (pareto.csv, pareto.png, point_01/...)
 and exits like a single run."""
 
@@ -97,28 +124,48 @@ def _parser() -> argparse.ArgumentParser:
         "(0: off; default: 12 when more than 60 sites may host GPUs)",
     )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("-v", "--verbose", action="store_true", help="debug log and solver output")
-    g.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="debug log and the HiGHS log, on stderr",
+    )
+    g.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="one line on stdout when done (status, annual cost, gap, folder); otherwise "
+        "only warnings and errors",
+    )
     return p
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     log.handlers[:] = [handler]
     log.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     log.propagate = False
 
 
+SEED_MAX = 2_147_483_647  # HiGHS random_seed is a C int
+
+
 def _check_args(args: argparse.Namespace) -> str | None:
     """The first invalid option value, as a message; None when all are fine."""
+    for name, value in (("--time-limit", args.time_limit), ("--mip-gap", args.mip_gap)):
+        if value is not None and not math.isfinite(value):
+            return f"{name} must be a finite number, got {value}"
+    if args.mip_gap is not None and not 0 <= args.mip_gap <= 1:
+        return f"--mip-gap is a relative gap from 0 to 1 (0.01 is 1 %), got {args.mip_gap:g}"
+    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
+        return f"--seed must be from 0 to {SEED_MAX}, got {args.seed}"
     for name, value in (
         ("--time-limit", args.time_limit),
-        ("--mip-gap", args.mip_gap),
         ("--threads", args.threads),
         ("--workers", args.workers),
     ):
-        if value is not None and value <= 0 and not (name == "--mip-gap" and value == 0):
+        if value is not None and value <= 0:
             return f"{name} must be positive, got {value}"
     if args.screen is not None and args.screen < 0:
         return f"--screen must be 0 (off) or more, got {args.screen}"
@@ -139,9 +186,10 @@ def _guarded(fn: Callable[[], int], verbose: bool, err: Console) -> int:
             f"[bold red]{kind}:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
         )
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted: earlier results are left as they were")
-        return EXIT_ERROR
+    except KeyboardInterrupt as exc:  # Ctrl-C: nothing more was written
+        message = str(exc) if isinstance(exc, Interrupted) else Interrupted().args[0]
+        err.print(f"interrupted: {escape(message)}", highlight=False, soft_wrap=True)
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if verbose:
             raise
@@ -160,19 +208,62 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed, args.screen)
     scenarios = list(dict.fromkeys(args.scenario or ["base"]))
+    work: Callable[[], int]
     if args.pareto is not None:
-        return _guarded(lambda: _pareto(args, scenarios[0], opts, console), args.verbose, err)
-    if args.all or len(scenarios) > 1 or args.dask:
-        return _guarded(lambda: _batch(args, scenarios, opts, console, err), args.verbose, err)
-    return _guarded(lambda: _single(args, scenarios[0], opts, console), args.verbose, err)
+        work = partial(_pareto, args, scenarios[0], opts, console)
+    elif args.all or len(scenarios) > 1 or args.dask:
+        work = partial(_batch, args, scenarios, opts, console, err)
+    else:
+        work = partial(_single, args, scenarios[0], opts, console)
+    created: list[Path] = []
+
+    def run() -> int:
+        created.extend(_prepare_output(args, [] if args.all else scenarios))
+        return work()
+
+    try:
+        return _guarded(run, args.verbose, err)
+    finally:
+        remove_if_empty(created)  # the folders made for a run that wrote nothing
+
+
+def _prepare_output(args: argparse.Namespace, scenarios: list[str]) -> list[Path]:
+    """Before anything is loaded or solved: every --scenario name and the data set's name
+    must be plain folder names, and OUT/<data set> a folder a file can be created in (made
+    when missing). Returns the folders made; raises InputError (exit 2)."""
+    for scenario in scenarios:
+        problem = scenario_name_problem(scenario)
+        if problem:
+            raise InputError(f"--scenario: {problem}")
+    if not Path(args.dataset).is_dir():
+        return []  # the loader says so, naming the folder
+    name = dataset_name(args.dataset)
+    problem = dataset_name_problem(name)
+    if problem:
+        raise InputError(problem)
+    return prepare_results_folder(args.out, name)
+
+
+def _gap_text(gap: float | None) -> str:
+    if gap is None or not math.isfinite(gap):
+        return "gap n/a"
+    return f"gap {100 * gap:.2f} %"
 
 
 def _single(args: argparse.Namespace, scenario: str, opts: SolveOptions, console: Console) -> int:
-    result = run_scenario(args.dataset, scenario, args.out, opts, tee=args.verbose)
-    if not args.quiet:
-        from model.report import print_summary
+    tee = sys.stderr if args.verbose else False  # the HiGHS log; stdout is for the result
+    result = run_scenario(args.dataset, scenario, args.out, opts, tee=tee)
+    if args.quiet:
+        s = result.tables.summary.iloc[0]
+        print(
+            f"{s['status']} {s['annual_cost_usd']:,.0f} USD/yr, {_gap_text(s['mip_gap'])}, "
+            f"{result.out_dir}",
+            flush=True,
+        )
+        return EXIT_OK
+    from model.report import print_summary
 
-        print_summary(result, console)
+    print_summary(result, console)
     return EXIT_OK
 
 
@@ -204,7 +295,9 @@ def _batch(
         reporter = PlainReporter()
     result = run_batch(cfg, reporter)
     failed = int((result.comparison["exit_code"] != EXIT_OK).sum())
-    if not args.quiet:
+    if args.quiet:
+        print(f"{len(scenarios) - failed} of {len(scenarios)} solved, {result.csv}", flush=True)
+    else:
         err.print(
             f"{len(scenarios) - failed} of {len(scenarios)} scenarios solved in "
             f"{result.wall_s:.1f} s; comparison: {result.csv}, chart: {result.chart}",
@@ -220,9 +313,19 @@ def _pareto(args: argparse.Namespace, scenario: str, opts: SolveOptions, console
     from model.pareto import ParetoOptions, pareto_front
 
     result = pareto_front(
-        args.dataset, scenario, args.out, opts, ParetoOptions(points=args.pareto), args.verbose
+        args.dataset,
+        scenario,
+        args.out,
+        opts,
+        ParetoOptions(points=args.pareto),
+        sys.stderr if args.verbose else False,
     )
     if args.quiet:
+        print(
+            f"{len(result.table)} points, power {result.p_min_mw:,.4f} to "
+            f"{result.p_max_mw:,.4f} MW, {result.out_dir}",
+            flush=True,
+        )
         return EXIT_OK
     table = Table(title=f"cost–power front ({result.solve_s:.1f} s of solves)", show_edge=False)
     for col in ("point", "cap MW", "power MW", "annual cost USD", "status", "notes"):

@@ -1,4 +1,4 @@
-"""The cost–power front of one scenario by the epsilon-constraint method (MODEL.md §5).
+"""The cost–power front of one scenario by the epsilon-constraint method (docs/contract.md §5).
 
 1. min annual_cost_usd → the cost-optimal design, power P_max;
 2. min power_mw → P_min; the power-optimal end point is then the cheapest design within
@@ -25,13 +25,11 @@ doing the same call), hence :class:`WarmStartHighs`.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import numpy as np
 import pandas as pd
@@ -40,7 +38,15 @@ import pyomo.environ as pyo
 from model.build import build_model, model_size
 from model.charts import pareto_chart
 from model.errors import InfeasibleError, NoDesignError
-from model.export import input_hashes, versions, write_results
+from model.export import (
+    dataset_name,
+    make_temp_dir,
+    replace_folder,
+    results_target,
+    scenario_lock,
+    versions,
+    write_results,
+)
 from model.extract import Tables, extract
 from model.index import build_index
 from model.load import Dataset, load_dataset
@@ -105,7 +111,9 @@ def add_pareto(m: pyo.ConcreteModel) -> None:
 class _Front:
     """The scenario's model with the Pareto objectives, solved again and again."""
 
-    def __init__(self, ds: Dataset, plan: NetworkPlan, opts: ParetoOptions, tee: bool) -> None:
+    def __init__(
+        self, ds: Dataset, plan: NetworkPlan, opts: ParetoOptions, tee: bool | TextIO
+    ) -> None:
         self.ds, self.plan, self.opts, self.tee = ds, plan, opts, tee
         self.ix = build_index(ds, plan)
         check_feasibility(ds, plan, self.ix)
@@ -207,7 +215,7 @@ def _run_record(
         "outcome": outcome.as_dict(),
         "model_size": model_size(front.model),
         "versions": versions(),
-        "inputs_sha256": input_hashes(ds.path),
+        "inputs_sha256": ds.inputs_sha256,
         "restrictions": front.plan.restrictions,
         "rack_capex_usd": float(tables.summary.at[0, "rack_capex_usd"]),
         "pareto": extra,
@@ -220,15 +228,29 @@ def pareto_front(
     out_root: str | Path | None = "results",
     solve_opts: SolveOptions | None = None,
     opts: ParetoOptions | None = None,
-    tee: bool = False,
+    tee: bool | TextIO = False,
 ) -> ParetoResult:
     """Solve the front; write ``out_root/<data set>/<scenario>/pareto/`` (pareto.csv,
-    pareto.png, one design folder per point) atomically unless ``out_root`` is None."""
+    pareto.png, one design folder per point) atomically unless ``out_root`` is None. The
+    scenario's lock (:func:`~model.export.scenario_lock`) is held from the first solve to
+    the rename."""
     opts = opts or ParetoOptions()
     if opts.points < 2:
         raise ValueError(f"a front needs at least 2 points, got {opts.points}")
     start = time.perf_counter()
+    scenario_dir = (
+        None if out_root is None else results_target(out_root, dataset_name(data_dir), scenario)
+    )
     ds = effective(load_dataset(data_dir, scenario), solve_opts or SolveOptions())
+    if scenario_dir is None:
+        return _front(ds, None, opts, tee, start)
+    with scenario_lock(scenario_dir):
+        return _front(ds, scenario_dir / "pareto", opts, tee, start)
+
+
+def _front(
+    ds: Dataset, target: Path | None, opts: ParetoOptions, tee: bool | TextIO, start: float
+) -> ParetoResult:
     front = _Front(ds, plan_network(ds), opts, tee)
 
     cheapest = front.solve("cost", None)
@@ -241,17 +263,16 @@ def pareto_front(
     log.info("pareto: power from %.6f MW (power-optimal) to %.6f MW (cost-optimal)", p_min, p_max)
 
     tmp: Path | None = None
-    target: Path | None = None
-    if out_root is not None:
-        target = Path(out_root) / ds.name / ds.scenario / "pareto"
+    if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".pareto.tmp-", dir=target.parent))
+        tmp = make_temp_dir(target.parent, ".pareto.tmp-")
     try:
         cap_list = caps(p_min, p_max, opts.points)
         table = _solve_points(front, ds, cap_list, cost_optimal, tmp)
         if tmp is not None and target is not None:
             _write_front(table, tmp, f"{ds.name} / {ds.scenario}: cost–power front")
-            _replace(tmp, target)
+            replace_folder(tmp, target, ".pareto.old-")
+            log.info("pareto front written to %s", target)
     except BaseException:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -323,16 +344,3 @@ def _solve_points(
 def _write_front(table: pd.DataFrame, folder: Path, title: str) -> None:
     table.to_csv(folder / "pareto.csv", index=False, lineterminator="\n")
     pareto_chart(table, folder / "pareto.png", title)
-
-
-def _replace(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``, replacing an earlier front without a half-written gap."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=".pareto.old-", dir=target.parent))
-        os.rmdir(old)
-        os.rename(target, old)
-    os.rename(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    log.info("pareto front written to %s", target)

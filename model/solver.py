@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import highspy
 import numpy as np
@@ -17,6 +21,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from model.config import SolverSettings
+from model.errors import Interrupted
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +66,78 @@ _LIMITS = {
     TerminationCondition.iterationLimit,
     TerminationCondition.objectiveLimit,
     TerminationCondition.minStepLength,
-    TerminationCondition.interrupted,
 }
 
 
+class _InterruptSeen(logging.Filter):
+    """Drops Pyomo's warning about HiGHS's ``kInterrupt`` status (Pyomo 6.10 has no
+    termination condition for it) and remembers that HiGHS was interrupted."""
+
+    logger = logging.getLogger("pyomo.contrib.solver.solvers.highs")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "kInterrupt" in record.getMessage():
+            self.seen = True
+            return False
+        return True
+
+
+@contextmanager
+def _cancel_on_ctrl_c(solver: Any, pressed: list[bool]) -> Iterator[None]:
+    """While HiGHS runs, Ctrl-C (SIGINT) asks it to stop (``cancelSolve``: it returns at its
+    next interrupt check) instead of raising KeyboardInterrupt inside one of its callbacks,
+    which HiGHS reports as a solver error. ``pressed`` is non-empty once HiGHS was
+    interrupted. A second Ctrl-C, or one before HiGHS has started, raises
+    KeyboardInterrupt. The handler is installed only in the main thread and when SIGINT has
+    Python's default handler (batch workers ignore SIGINT)."""
+    seen = _InterruptSeen()
+    seen.logger.addFilter(seen)
+    try:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            with _sigint_cancels(solver, pressed):
+                yield
+        else:
+            yield
+    finally:
+        seen.logger.removeFilter(seen)
+        if seen.seen and not pressed:
+            pressed.append(True)
+
+
+@contextmanager
+def _sigint_cancels(solver: Any, pressed: list[bool]) -> Iterator[None]:
+    """SIGINT handler for the duration of one solve: cancel HiGHS, note it in ``pressed``."""
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        highs = getattr(solver, "_solver_model", None)
+        if pressed or not hasattr(highs, "cancelSolve"):
+            raise KeyboardInterrupt
+        pressed.append(True)
+        highs.cancelSolve()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def solve(
-    m: pyo.ConcreteModel, opts: SolverSettings, tee: bool = False, solver: Any = None
+    m: pyo.ConcreteModel, opts: SolverSettings, tee: bool | TextIO = False, solver: Any = None
 ) -> Outcome:
     """Solve ``m`` with HiGHS under ``opts``; load the solution when there is one.
 
     ``solver``: a (persistent) HiGHS interface to reuse across a sequence of solves of the
-    same model, e.g. the points of a Pareto front; a new one per call when None."""
+    same model, e.g. the points of a Pareto front; a new one per call when None. ``tee``:
+    copy the HiGHS log to stdout (True) or to the stream given. Ctrl-C stops HiGHS and raises
+    :class:`~model.errors.Interrupted`, whatever HiGHS found by then."""
     solver = solver if solver is not None else SolverFactory("highs")
     if not solver.available():
         return Outcome(
@@ -84,19 +150,31 @@ def solve(
             0.0,
             "HiGHS is not available: pip install highspy",
         )
+    log.debug(
+        "HiGHS: time limit %g s, relative gap %g, %d thread(s), seed %d%s",
+        opts.time_limit_s,
+        opts.mip_gap,
+        opts.threads,
+        opts.seed,
+        ", warm start" if getattr(solver, "warm_start", False) else "",
+    )
     start = time.perf_counter()
+    pressed: list[bool] = []
     try:
-        res = solver.solve(
-            m,
-            tee=tee,
-            time_limit=opts.time_limit_s,
-            rel_gap=opts.mip_gap,
-            threads=opts.threads,
-            solver_options={"random_seed": opts.seed, "mip_abs_gap": 1e-6},
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-        )
+        with _cancel_on_ctrl_c(solver, pressed):
+            res = solver.solve(
+                m,
+                tee=tee,
+                time_limit=opts.time_limit_s,
+                rel_gap=opts.mip_gap,
+                threads=opts.threads,
+                solver_options={"random_seed": opts.seed, "mip_abs_gap": 1e-6},
+                load_solutions=False,
+                raise_exception_on_nonoptimal_result=False,
+            )
     except Exception as exc:  # the solver itself failed: report, never pass off a design
+        if pressed:  # ... because Ctrl-C was pressed twice
+            raise Interrupted() from None
         log.exception("HiGHS failed")
         return Outcome(
             "error",
@@ -110,6 +188,9 @@ def solve(
         )
     elapsed = time.perf_counter() - start
     tc, ss = res.termination_condition, res.solution_status
+    if pressed or tc == TerminationCondition.interrupted:
+        log.debug("HiGHS stopped by Ctrl-C after %.2f s (%s, %s)", elapsed, tc.name, ss.name)
+        raise Interrupted()
     objective = res.incumbent_objective
     bound = res.objective_bound
     bound = None if bound is None or not math.isfinite(bound) else float(bound)

@@ -204,6 +204,7 @@ def test_help_lists_exit_codes() -> None:
         [sys.executable, str(REPO / "solve.py"), "--help"], capture_output=True, text=True, cwd=REPO
     )
     assert proc.returncode == 0 and "Exit codes" in proc.stdout
+    assert "130 interrupted" in proc.stdout
 
 
 def test_failed_self_check_is_a_bug_exit_1_and_nothing_written(
