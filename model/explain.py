@@ -6,6 +6,15 @@ bandwidth, protection, unit limits, deep-buffer ports) gets a non-negative slack
 sum of slacks, each relative to its requirement's size, is minimised. The slacks left at
 the optimum are the smallest set of moves found that makes the design possible; each is
 reported in data terms (settings key, site, pair, route, commodity, figure).
+
+Those moves name the effect (racks that cannot be placed, say) when the cause is protected
+storage or scale-across traffic that no path inside its latency bound keeps alive through
+some failure (:class:`model.network.Unprotectable`): its demand is held at 0, which blocks
+the pair, and the elastic model finds moving racks cheaper than that. So when there are
+such pairs, the elastic model is solved once more without their impossible protection
+rows; if that needs fewer moves, each such pair the relaxed design uses is reported first
+(requirement ``[resilience] link_protection``): its bound, its paths, the failure they all
+cross and the fastest path avoiding it (the amount, in ms).
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import pyomo.environ as pyo
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan
+from model.precheck import unprotectable_by_pair, unprotectable_message
 from model.solver import solve
 
 log = logging.getLogger(__name__)
@@ -233,4 +243,59 @@ def explain_infeasibility(
         row = templates[family](idx, amount) if amount > TOL else None
         if row is not None:
             rows.append(row)
+    rows = _protection_causes(m, ds, plan) + rows
     return pd.DataFrame([r.__dict__ for r in rows], columns=COLUMNS)
+
+
+def _protection_causes(m: pyo.ConcreteModel, ds: Dataset, plan: NetworkPlan) -> list[Row]:
+    """Re-solve the elastic model of ``m`` (just solved) without the protection rows that no
+    path of a storage or scale-across commodity inside its bound can meet; when that needs
+    fewer moves, one row per such pair that the relaxed design uses (demand > 0)."""
+    groups = {
+        key: us for key, us in unprotectable_by_pair(plan).items() if key[0] in ("storage", "sync")
+    }
+    rows_of = m.component("resilience_protection")
+    if not groups or rows_of is None:
+        return []
+    ids = {u.commodity for us in groups.values() for u in us}
+    coms = plan.commodities
+    lifted = []
+    for c, f in rows_of:
+        cut = set(plan.failures[f])
+        if coms[c].id in ids and all(cut & set(p.routes) for p in coms[c].paths):
+            rows_of[c, f].deactivate()
+            lifted.append((c, f))
+    before = pyo.value(m.elastic_objective)
+    outcome = solve(m, ds.settings.solver)
+    for c, f in lifted:
+        rows_of[c, f].activate()
+    if not outcome.has_design:
+        log.warning("elastic model without impossible protection not solved: %s", outcome.message)
+        return []
+    after = pyo.value(m.elastic_objective)
+    if after > before - TOL * max(1.0, before):
+        return []
+    used = {
+        (coms[c].kind, coms[c].pair)
+        for c, _ in lifted
+        if (pyo.value(m.commodity_demand[c], exception=False) or 0.0) > TOL
+    }
+    tail = (
+        "; without this protection the requirements can all be met"
+        if after <= TOL
+        else "; without this protection fewer moves are needed"
+    )
+    out = []
+    for key in sorted(used):
+        us = groups[key]
+        alt = us[0].alt
+        out.append(
+            Row(
+                "[resilience] link_protection",
+                "-".join(key[1]),
+                float("nan") if alt is None else round(alt.latency_ms, 6),
+                "ms",
+                unprotectable_message(ds, us) + tail,
+            )
+        )
+    return out

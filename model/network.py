@@ -1,6 +1,6 @@
 """Candidate routes, link options per route, commodities and their candidate paths (NetworkX).
 
-Path latency (MODEL.md §3), in µs: Σ km × latency_us_per_km(medium) + Σ dsp_latency_us of
+Path latency (contract §3), in µs: Σ km × latency_us_per_km(medium) + Σ dsp_latency_us of
 the slowest link type allowed on each route (0 on a route usable only through existing
 capacity) + hop_latency_us per intermediate site. Candidate paths of a commodity are the
 ``paths_per_pair`` shortest site sequences by that latency, each over its fastest
@@ -8,6 +8,11 @@ parallel-route variants, that stay inside its bound; a
 protected commodity also gets, for every failure that all of those paths share, the
 shortest path avoiding it (when one exists inside the bound), so that the path set can
 protect whatever the route graph can protect.
+
+Who is protected (docs/contract.md §7): storage and scale-across traffic when ``[resilience]
+link_protection`` is ``diverse``; an explicit demand when its own ``protected`` column is 1,
+whatever ``link_protection`` says. ``protected_share`` applies to every protected commodity;
+at 0 nothing has to survive, so no commodity is protected.
 """
 
 from __future__ import annotations
@@ -146,11 +151,37 @@ class Commodity:
 
 @dataclass(frozen=True)
 class Routing:
-    """How a commodity is routed: over all paths (arc flow) or a candidate path set."""
+    """How a commodity is routed: over all paths (arc flow) or a candidate path set.
+
+    ``uncovered``: for protected traffic, each failure that cuts every path inside the bound,
+    with the fastest path avoiding it (outside the bound, or None when there is none)."""
 
     reachable: bool
     arc: bool
     paths: tuple[Path, ...]
+    uncovered: tuple[tuple[str, Path | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Unprotectable:
+    """Protected traffic that cannot survive a failure inside its latency bound: every path
+    within ``bound_ms`` crosses ``failure``, and the fastest path avoiding it is ``alt``
+    (slower than the bound; None when no path avoids it). Its demand can only be 0: a
+    storage pair then serves nothing, a scale-across pair cannot both host GPUs, an
+    explicit demand cannot be met.
+
+    ``kind`` and ``pair`` as in :class:`Commodity`; ``commodity`` is the commodity id."""
+
+    commodity: str
+    kind: str
+    src: str
+    dst: str
+    pair: tuple[str, str]
+    bound_ms: float | None
+    paths: tuple[Path, ...]  # the candidate paths inside the bound, fastest first
+    failure: str
+    cut: tuple[str, ...]  # routes of the failure
+    alt: Path | None
 
 
 @dataclass
@@ -169,6 +200,8 @@ class NetworkPlan:
     unusable_routes: list[str] = field(default_factory=list)
     restrictions: list[str] = field(default_factory=list)
     finder: PathFinder | None = None
+    # protected commodities (and failures) that no path inside the bound can survive
+    unprotectable: list[Unprotectable] = field(default_factory=list)
 
 
 def link_options(ds: Dataset) -> pd.DataFrame:
@@ -388,20 +421,22 @@ def _protect(
     bound_ms: float | None,
     failures: dict[str, tuple[str, ...]],
     route_fail: dict[str, set[str]],
-) -> list[Path]:
-    """Add, for each failure shared by every path, the shortest path avoiding it."""
+) -> tuple[list[Path], list[tuple[str, Path | None]]]:
+    """Add, for each failure shared by every path, the shortest path avoiding it. Also
+    returns the failures still shared by every path (none avoids them inside the bound),
+    each with the fastest path avoiding it, or None."""
     if not paths:
-        return paths
+        return paths, []
     src, dst = paths[0].nodes[0], paths[0].nodes[-1]
-    tried: set[str] = set()
+    tried: dict[str, Path | None] = {}
     while True:
         common = set.intersection(*(set().union(*(route_fail[r] for r in p.routes)) for p in paths))
-        todo = sorted(common - tried)
+        todo = sorted(common - set(tried))
         if not todo:
-            return paths
+            return paths, [(f, tried[f]) for f in sorted(common)]
         f = todo[0]
-        tried.add(f)
         alt = finder.avoiding(src, dst, failures[f])
+        tried[f] = alt
         in_bound = alt is not None and (bound_ms is None or alt.latency_ms <= bound_ms + EPS_MS)
         if in_bound and alt not in paths:
             paths = [*paths, alt]
@@ -439,24 +474,49 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         for r in rs:
             route_fail[r].add(f)
     finder = PathFinder(ds, usable, latency)
-    protect = s.resilience.link_protection == "diverse" and s.resilience.protected_share > 0
+    # Who is protected (docs/contract.md §7): link_protection governs storage and
+    # scale-across traffic; an explicit demand follows its own protected column. A share of
+    # 0 asks nothing to survive, so it protects nothing.
+    share = s.resilience.protected_share
+    protect = s.resilience.link_protection == "diverse" and share > 0
     k = net.paths_per_pair
+    unprotectable: list[Unprotectable] = []
 
     def routing(src: str, dst: str, bound: float | None, protected: bool) -> Routing:
         """Exact arc-flow routing for unbounded unprotected traffic, else candidate paths."""
         if bound is None and not protected:
             return Routing(finder.best_latency_ms(src, dst) is not None, True, ())
         paths = _within(finder.shortest(src, dst, k), bound)
+        uncovered: list[tuple[str, Path | None]] = []
         if protected:
-            paths = _protect(finder, paths, bound, failures, route_fail)
-        return Routing(bool(paths), False, tuple(paths))
+            paths, uncovered = _protect(finder, paths, bound, failures, route_fail)
+        return Routing(bool(paths), False, tuple(paths), tuple(uncovered))
+
+    def note(
+        cid: str,
+        kind: str,
+        ends: tuple[str, str],
+        pair: tuple[str, str],
+        bound: float | None,
+        rt: Routing,
+    ) -> None:
+        """Record each failure that every path of the commodity inside its bound crosses."""
+        for f, alt in rt.uncovered:
+            unprotectable.append(
+                Unprotectable(cid, kind, *ends, pair, bound, rt.paths, f, failures[f], alt)
+            )
 
     def both_ways(a: str, b: str, bound: float | None) -> tuple[Routing, Routing] | None:
         fwd = routing(a, b, bound, protect)
         if not fwd.reachable:
             return None
         if finder.symmetric:
-            back = Routing(True, fwd.arc, tuple(p.reversed() for p in fwd.paths))
+            back = Routing(
+                True,
+                fwd.arc,
+                tuple(p.reversed() for p in fwd.paths),
+                tuple((f, alt and alt.reversed()) for f, alt in fwd.uncovered),
+            )
         else:
             back = routing(b, a, bound, protect)
         return (fwd, back) if back.reachable else None
@@ -471,18 +531,10 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         # appear in two pairs, (a, b) and (b, a), whose commodities would otherwise clash.
         tag = f"@{a}" if kind == "storage" else ""
         for (src, dst), rt in zip(((a, b), (b, a)), ways, strict=True):
+            cid = f"{kind}:{src}>{dst}{tag}"
+            note(cid, kind, (src, dst), (a, b), bound, rt)
             commodities.append(
-                Commodity(
-                    f"{kind}:{src}>{dst}{tag}",
-                    kind,
-                    src,
-                    dst,
-                    (a, b),
-                    bound,
-                    protect,
-                    rt.paths,
-                    arc=rt.arc,
-                )
+                Commodity(cid, kind, src, dst, (a, b), bound, protect, rt.paths, arc=rt.arc)
             )
 
     storage_pairs, storage_blocked = [], []
@@ -508,10 +560,11 @@ def plan_network(ds: Dataset) -> NetworkPlan:
                 add_pair("sync", a, b, dem.sync_latency_ms, ways)
     for d in ds.demands.sort_index().itertuples():
         bound = None if pd.isna(d.max_latency_ms) else float(d.max_latency_ms)
-        prot = bool(d.protected) and protect
+        prot = bool(d.protected) and share > 0  # whatever link_protection says
         if d.gbps <= 0:
             continue
         rt = routing(d.src, d.dst, bound, prot)
+        note(f"demand:{d.demand}", "demand", (d.src, d.dst), (d.src, d.dst), bound, rt)
         commodities.append(
             Commodity(
                 f"demand:{d.demand}",
@@ -532,7 +585,11 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         restrictions.append(
             f"candidate paths: up to {k} shortest site sequences per commodity (each with up to "
             f"{PathFinder.VARIANTS} parallel-route variants) inside its latency bound"
-            + (", plus failure-avoiding alternatives for protected traffic" if protect else "")
+            + (
+                ", plus failure-avoiding alternatives for protected traffic"
+                if any(c.protected for c in commodities)
+                else ""
+            )
             + f" ({len(commodities) - n_arc} commodities)"
         )
     if ds.routes_generated:
@@ -560,4 +617,5 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         unusable_routes=unusable,
         restrictions=restrictions,
         finder=finder,
+        unprotectable=unprotectable,
     )

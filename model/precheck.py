@@ -1,5 +1,13 @@
 """Cheap checks before the solve that catch infeasible requirements and say why, in the
-planner's terms (sites, pairs, settings keys, figures)."""
+planner's terms (sites, pairs, settings keys, figures).
+
+Protected traffic that no path inside its latency bound can keep alive through some failure
+(:class:`model.network.Unprotectable`) can only be 0: a storage pair serves nothing, a
+scale-across pair cannot both host GPUs, an explicit demand cannot be met. The checks count
+such pairs as blocked and, where that makes the requirements impossible for every
+placement, name them with their bound, their paths and the fastest path avoiding the
+failure (:func:`unprotectable_message`).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,73 @@ import logging
 from model.errors import InfeasibleError
 from model.index import ModelIndex
 from model.load import Dataset
-from model.network import NetworkPlan, unusable_reason
+from model.network import NetworkPlan, Unprotectable, unusable_reason
 
 log = logging.getLogger(__name__)
+SHOWN = 6  # protection conflicts named in full; the rest are counted
 
 
 def _fmt_ms(ms: float | None) -> str:
     return "no path at all" if ms is None else f"best path {ms:.3f} ms"
+
+
+def _failure_name(u: Unprotectable) -> str:
+    kind, _, name = u.failure.partition(":")
+    if kind == "route":
+        return f"route {name}"
+    return f"srlg {name} (route{'s' if len(u.cut) > 1 else ''} {', '.join(u.cut)})"
+
+
+def unprotectable_message(ds: Dataset, records: list[Unprotectable]) -> str:
+    """One line for the protected traffic of one pair (storage, scale-across) or demand:
+    what it is, why it is protected, its paths inside the bound, the failure they all
+    cross and the fastest path avoiding it. ``records``: that traffic's records, the
+    failure named is the first; the others are counted."""
+    u = records[0]
+    if u.kind == "storage":
+        what = f"storage traffic between GPU site {u.pair[1]} and storage site {u.pair[0]}"
+        key, bound = "[demand] storage_latency_ms", u.bound_ms
+    elif u.kind == "sync":
+        what = f"scale-across traffic between GPU sites {u.pair[0]} and {u.pair[1]}"
+        key, bound = "[demand] sync_latency_ms", u.bound_ms
+    else:
+        what = f"demand {u.commodity.removeprefix('demand:')} ({u.src} → {u.dst})"
+        key, bound = "max_latency_ms", u.bound_ms
+    why = (
+        "demands.csv protected = 1"
+        if u.kind == "demand"
+        else f"[resilience] link_protection {ds.settings.resilience.link_protection}"
+    )
+    shown = ", ".join(f"{'>'.join(p.nodes)} {p.latency_ms:.3f} ms" for p in u.paths[:3])
+    more = f" and {len(u.paths) - 3} more" if len(u.paths) > 3 else ""
+    n = len(u.paths)
+    within = "with no latency bound" if bound is None else f"within {key} {bound:g} ms"
+    if u.alt is None:
+        alt = "and no path avoids it"
+    else:
+        alt = (
+            f"and the fastest path avoiding it ({'>'.join(u.alt.nodes)}) takes "
+            f"{u.alt.latency_ms:.3f} ms"
+        )
+    others = {r.failure for r in records} - {u.failure}
+    extra = f" (and {len(others)} more failure{'s' if len(others) > 1 else ''} alike)"
+    return (
+        f"{what} is protected ({why}) but cannot survive failure {_failure_name(u)}: "
+        f"{n} path{'s' if n > 1 else ''} {within} ({shown}{more}) "
+        f"{'all cross' if n > 1 else 'crosses'} it, {alt}" + (extra if others else "")
+    )
+
+
+def unprotectable_by_pair(
+    plan: NetworkPlan,
+) -> dict[tuple[str, tuple[str, str]], list[Unprotectable]]:
+    """(kind, pair) → the Unprotectable records of that pair's commodities, in plan order
+    (for demands the pair is the demand's (src, dst); demands.csv may hold several)."""
+    out: dict[tuple[str, tuple[str, str]], list[Unprotectable]] = {}
+    for u in plan.unprotectable:
+        key = (u.kind, u.pair) if u.kind != "demand" else (u.commodity, u.pair)
+        out.setdefault(key, []).append(u)
+    return out
 
 
 def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
@@ -22,6 +90,8 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
     s = ds.settings
     dem, res = s.demand, s.resilience
     problems: list[str] = []
+    unprot = unprotectable_by_pair(plan)
+    unprot_storage = {pair for kind, pair in unprot if kind == "storage"}
     racks_needed = dem.gpu_racks
     if racks_needed > 0:
         if not ix.rack_methods:
@@ -39,16 +109,25 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
                 f"{dem.min_racks_per_gpu_site}: no GPU site can be opened"
             )
     usable_gpu = dict(ix.max_racks)
+    placement = len(problems)
+    why: list[str] = []  # protection conflicts behind the placement problems below
     if racks_needed > 0 and ix.gpu_sites and dem.storage_gbps_per_rack > 0:
         if dem.storage_pb <= 0:
             problems.append(
                 "[demand] storage_gbps_per_rack > 0 but storage_pb is 0: GPU racks "
                 "need storage bandwidth and there is no storage to serve it"
             )
-        reach = {b for _, b in plan.storage_pairs} | {x for x in ix.gpu_sites if x in ix.storage_ub}
+        # A storage pair whose protected traffic cannot survive some failure serves nothing.
+        reach = {b for a, b in plan.storage_pairs if (a, b) not in unprot_storage}
+        reach |= {x for x in ix.gpu_sites if x in ix.storage_ub}
         cut = [b for b in ix.gpu_sites if b not in reach]
         for b in cut:
             usable_gpu.pop(b, None)
+        why = [
+            unprotectable_message(ds, us)
+            for (kind, (_, b)), us in unprot.items()
+            if kind == "storage" and b in cut
+        ]
         if cut and not reach and dem.storage_pb > 0:
             best = {
                 b: min(
@@ -57,11 +136,19 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
                 )
                 for b in cut
             }
-            detail = "; ".join(f"{b}: {_fmt_ms(best[b])}" for b in cut)
-            problems.append(
-                f"no GPU site reaches a storage site within [demand] storage_latency_ms "
-                f"{dem.storage_latency_ms:g} ms ({detail})"
+            protected = {b for _, (_, b) in (k for k in unprot if k[0] == "storage")}
+            detail = "; ".join(
+                f"{b}: {_fmt_ms(best[b])}"
+                if b not in protected
+                else f"{b}: its protected storage traffic cannot survive a single failure"
+                for b in cut
             )
+            within = (
+                ""
+                if dem.storage_latency_ms is None
+                else f" within [demand] storage_latency_ms {dem.storage_latency_ms:g} ms"
+            )
+            problems.append(f"no GPU site reaches a storage site{within} ({detail})")
     if racks_needed > 0 and usable_gpu:
         capacity = sum(usable_gpu.values())
         if capacity < racks_needed:
@@ -89,15 +176,11 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
                         f"[resilience] zone_survival_share {res.zone_survival_share:g} needs "
                         f"{need:g}"
                     )
-        needed_sites = _min_sites(usable_gpu, racks_needed, res.zone_survival_share > 0)
-        if needed_sites >= 2 and not plan.sync_pairs and dem.sync_latency_ms is not None:
-            best = min((ms for _, _, ms in plan.sync_blocked if ms is not None), default=None)
-            pairs = ", ".join(f"{a}-{b} {_fmt_ms(ms)}" for a, b, ms in plan.sync_blocked[:6])
-            problems.append(
-                f"at least {needed_sites} GPU sites are needed but no pair of GPU sites is "
-                f"within [demand] sync_latency_ms {dem.sync_latency_ms:g} ms (best pair "
-                f"{'none' if best is None else f'{best:.3f} ms'}; {pairs})"
-            )
+        problems += _sync_reach(ds, plan, usable_gpu, unprot, why)
+    if len(problems) > placement:
+        problems += why[:SHOWN] + (
+            [f"and {len(why) - SHOWN} more protected pairs alike"] if len(why) > SHOWN else []
+        )
     if dem.storage_pb > 0:
         if not ix.storage_sites:
             problems.append(
@@ -125,15 +208,8 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
             problems.append(
                 f"demand {c.id.removeprefix('demand:')} ({c.src} → {c.dst}): {bound}, {_fmt_ms(ms)}"
             )
-        elif c.protected and s.resilience.protected_share > 0:
-            for f, routes in plan.failures.items():
-                if all(set(routes) & set(p.routes) for p in c.paths):
-                    problems.append(
-                        f"protected demand {c.id.removeprefix('demand:')} ({c.src} → {c.dst}) "
-                        f"cannot survive failure {f.replace(':', ' ', 1)}: every path within "
-                        "its latency bound uses it"
-                    )
-                    break
+        elif (c.id, c.pair) in unprot:
+            problems.append(unprotectable_message(ds, unprot[(c.id, c.pair)]))
     deep = [o for o in ix.options if ix.option[o]["deep_buffer"]]
     if deep and not ds.routers["deep_buffer"].any():
         log.warning("%d route options need deep-buffer routers but routers.csv has none", len(deep))
@@ -145,6 +221,73 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
                 f"routes that cannot be used: {names}" + (f" and {more} more" if more > 0 else "")
             )
         raise InfeasibleError("the requirements cannot all be met", problems)
+
+
+def _sync_reach(
+    ds: Dataset,
+    plan: NetworkPlan,
+    usable_gpu: dict[str, int],
+    unprot: dict[tuple[str, tuple[str, str]], list[Unprotectable]],
+    why: list[str],
+) -> list[str]:
+    """Scale-across: the GPU sites of a design are pairwise joined within sync_latency_ms,
+    their scale-across traffic protected where link_protection asks for it. A pair blocked
+    by latency, or whose protected traffic cannot survive some failure inside the bound,
+    cannot both host GPUs. Two checks, each valid for every placement: some pair is
+    needed and none is left; the sites joined to one site (itself included) hold too few
+    racks. Protection conflicts behind a failed check are added to ``why``."""
+    dem, res = ds.settings.demand, ds.settings.resilience
+    racks = dem.gpu_racks
+    blocked = {(a, b) for a, b, _ in plan.sync_blocked}
+    protected = {pair for kind, pair in unprot if kind == "sync"}
+    needed_sites = _min_sites(usable_gpu, racks, res.zone_survival_share > 0)
+    if needed_sites < 2 or not (blocked or protected):
+        return []
+    joined = [p for p in plan.sync_pairs if p not in protected]
+
+    def line(pair: tuple[str, str]) -> str:
+        return unprotectable_message(ds, unprot[("sync", pair)])
+
+    within = (
+        ""
+        if dem.sync_latency_ms is None
+        else f" within [demand] sync_latency_ms {dem.sync_latency_ms:g} ms"
+    )
+    if not joined:
+        best = min((ms for _, _, ms in plan.sync_blocked if ms is not None), default=None)
+        pairs = ", ".join(f"{a}-{b} {_fmt_ms(ms)}" for a, b, ms in plan.sync_blocked[:6])
+        if not protected:
+            top = "none" if best is None else f"{best:.3f} ms"
+            return [
+                f"at least {needed_sites} GPU sites are needed but no pair of GPU sites is"
+                f"{within or ' joined by a path'} (best pair {top}; {pairs})"
+            ]
+        why.extend(line(p) for p in sorted(protected))
+        return [
+            f"at least {needed_sites} GPU sites are needed but no pair of GPU sites can "
+            f"exchange protected scale-across traffic{within}"
+            + (f" (beyond the bound: {pairs})" if pairs else "")
+        ]
+    out = blocked | protected
+    ok = set(joined)
+    group = {
+        x: sorted([x] + [y for y in usable_gpu if y != x and tuple(sorted((x, y))) in ok])
+        for x in sorted(usable_gpu)
+    }
+    x = min(group, key=lambda v: (-sum(usable_gpu[y] for y in group[v]), v))
+    most = sum(usable_gpu[y] for y in group[x])
+    if most >= racks:
+        return []
+    why.extend(line(p) for p in sorted(protected) if p[0] in usable_gpu and p[1] in usable_gpu)
+    latency = [
+        f"{a}-{b}" for a, b in sorted(out - protected) if a in usable_gpu and b in usable_gpu
+    ]
+    return [
+        f"GPU sites that can all exchange scale-across traffic{within} hold at most {most} "
+        f"racks (the largest group joined to one site: {', '.join(group[x])}); [demand] "
+        f"gpu_racks is {racks}"
+        + (f" (pairs beyond the bound: {', '.join(latency[:6])})" if latency else "")
+    ]
 
 
 def _min_sites(max_racks: dict[str, int], racks: int, two_zones: bool) -> int:

@@ -161,3 +161,13 @@ def racks_at(result: RunResult) -> dict[str, int]:
 def units_on(result: RunResult) -> dict[tuple[str, str], int]:
     links = result.tables.links
     return {(r.route, r.type): int(r.units) for r in links.itertuples() if r.units}
+
+
+def transit(name: str, **kw: Any) -> dict:
+    """A site that hosts nothing (a transit node), at the default coordinates."""
+    return {"site": name, "lat": 35.0, "lon": 139.0, **kw}
+
+
+def gpu_site(name: str, **kw: Any) -> dict:
+    """A site that may host GPU racks, at the default coordinates."""
+    return {"site": name, "lat": 35.0, "lon": 139.0, "gpu": 1, **kw}

@@ -40,7 +40,6 @@ FILES = {
     "link_types.csv": "type,medium,capacity_gbps,reach_km,capex_usd\nzr,smf,100,500,10\n",
     "routers.csv": "model,capacity_gbps,ports,capex_usd\nr,100000,1000,0\n",
     "cooling.csv": "method,max_rack_kw,pue\ndlc,200,1.1\n",
-    "demands.csv": "src,dst,gbps,protected\nA,B,100,1\n",
 }
 DIAMOND = "a,b,km,srlg\nA,X,50,north\nX,B,50,north\nA,Y,80,\nY,B,80,\n"
 SINGLE = "a,b,km,srlg\nA,B,50,\nA,X,50,\nX,Y,50,\n"
@@ -53,6 +52,9 @@ def solve(folder: Path, routes: str, protection: str) -> Path:
     (folder / "routes.csv").write_text(routes)
     for name, text in FILES.items():
         (folder / name).write_text(text)
+    # The demand's own column decides whether it is protected (contract §7).
+    protected = int(protection == "diverse")
+    (folder / "demands.csv").write_text(f"src,dst,gbps,protected\nA,B,100,{protected}\n")
     return run_scenario(folder, "base", folder.parent / "results").out_dir
 
 

@@ -349,9 +349,10 @@ def test_sync_latency_bound_blocks_distant_pairs(tmp_path: Path) -> None:
     assert res.run["network"]["sync_pairs_blocked_by_latency"] == [["G1", "G3"]]
 
 
-def protection_instance(tmp_path: Path, protection: str) -> Path:
-    # 100 Gbps X → Y, protected. Routes (100 km unless noted): X–Y (srlg duct1), X–Z (duct1),
-    # Z–Y, X–W 150 km, W–Y 150 km. zr carries 100 Gbps for 10 per unit.
+def protection_instance(tmp_path: Path, protection: str, protected: int = 1) -> Path:
+    # 100 Gbps X → Y, protected unless ``protected`` is 0 (the demand's own column rules,
+    # whatever link_protection says). Routes (100 km unless noted): X–Y (srlg duct1),
+    # X–Z (duct1), Z–Y, X–W 150 km, W–Y 150 km. zr carries 100 Gbps for 10 per unit.
     sites = [{"site": s, "lat": 35, "lon": 139} for s in ("W", "X", "Y", "Z")]
     routes = [
         route("X", "Y", 100, srlg="duct1"),
@@ -368,13 +369,15 @@ def protection_instance(tmp_path: Path, protection: str) -> Path:
         sites,
         routes=routes,
         link_types=links,
-        demands=[{"src": "X", "dst": "Y", "gbps": 100, "max_latency_ms": "", "protected": 1}],
+        demands=[
+            {"src": "X", "dst": "Y", "gbps": 100, "max_latency_ms": "", "protected": protected}
+        ],
         settings={"resilience": {"link_protection": protection}},
     )
 
 
 def test_unprotected_demand_takes_the_direct_route(tmp_path: Path) -> None:
-    res = solve_dir(protection_instance(tmp_path, "none"))
+    res = solve_dir(protection_instance(tmp_path, "none", protected=0))
     assert res.outcome.objective == approx(10)
 
 

@@ -1,5 +1,9 @@
-"""Resilience: SRLG-diverse protection of commodities (MODEL.md §4.5). Zone survival is in
-``compute`` beside the rack counts it constrains."""
+"""Resilience: SRLG-diverse protection of commodities (docs/contract.md §4.5). Zone survival is in
+``compute`` beside the rack counts it constrains.
+
+Which commodities are protected is decided in :func:`model.network.plan_network`
+(docs/contract.md §7): storage and scale-across traffic under ``link_protection`` diverse,
+an explicit demand by its own ``protected`` column; ``protected_share`` applies to all."""
 
 from __future__ import annotations
 

@@ -1,8 +1,13 @@
-"""Checks of traffic: demands met, storage bandwidth, sync, protection (MODEL.md §5).
+"""Checks of traffic: demands met, storage bandwidth, sync, protection (contract §3, §4.4–4.5).
 
 - ``traffic``: every commodity carries its demand; storage bandwidth per GPU site and per
-  storage site; sync_gbps between every pair of GPU sites; demands.csv in full; with
-  diverse protection, protected_share of each protected demand survives every failure.
+  storage site; sync_gbps between every pair of GPU sites; demands.csv in full;
+  protected_share of each protected commodity survives every failure.
+
+Who is protected (docs/contract.md §7): storage and scale-across traffic when
+``link_protection`` is ``diverse``; an explicit demand when its own ``protected`` column is
+1, whatever ``link_protection`` says. A ``protected_share`` of 0 asks nothing to survive,
+so then nothing is protected (flows.csv ``protected`` is 0).
 
 Storage roles: see :mod:`model.verify` ("Storage roles") for how same-named storage
 commodities are paired into read and write directions.
@@ -218,6 +223,7 @@ class TrafficChecks(VerifierBase):
         le = self._cmp("traffic")[1]
         res = self.s.resilience
         diverse = res.link_protection == "diverse"
+        demands = self.ds.demands
         usable = [
             r
             for r in self.ds.routes.index
@@ -225,13 +231,12 @@ class TrafficChecks(VerifierBase):
         ]
         failures = route_failures(self.ds.routes, usable)
         for c in coms:
-            if c.kind == "demand":
+            if c.kind == "demand":  # its own column, whatever link_protection says
                 d = c.id.removeprefix("demand:")
                 prot = (
-                    diverse
-                    and res.protected_share > 0
-                    and d in self.ds.demands.index
-                    and self.ds.demands.at[d, "protected"]
+                    res.protected_share > 0
+                    and d in demands.index
+                    and bool(demands.at[d, "protected"])
                 )
             else:
                 prot = diverse and res.protected_share > 0
