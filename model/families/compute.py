@@ -1,7 +1,9 @@
 """Sites and compute: opening, GPU racks per cooling method, GPU sites, zone survival,
-storage placement with copies in distinct zones (MODEL.md §4.1–4.3, §4.9)."""
+storage placement with copies in distinct zones (contract §4.1–4.3, §4.9)."""
 
 from __future__ import annotations
+
+import math
 
 import pyomo.environ as pyo
 
@@ -60,11 +62,15 @@ def add_compute(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
 
 
 def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
-    """For every zone z: Σ_{s ∉ z} racks_s ≥ zone_survival_share × gpu_racks [racks]."""
+    """For every zone z: Σ_{s ∉ z} racks_s ≥ ⌈zone_survival_share × gpu_racks⌉ [racks].
+
+    Racks are whole, so the share is rounded up to a whole number of racks (less 1e-6, so
+    that a product such as 0.3 × 10 = 3.0000000000000004 stays 3); the verifier accepts a
+    shortfall of 1e-6 racks."""
     share = ds.settings.resilience.zone_survival_share
     if share <= 0 or not ix.gpu_sites:
         return
-    need = share * ds.settings.demand.gpu_racks
+    need = math.ceil(share * ds.settings.demand.gpu_racks - 1e-6)
     zones = sorted(z for z, members in ix.zones.items() if set(members) & set(ix.gpu_sites))
     m.ZONES = pyo.Set(initialize=zones, ordered=True)
     m.compute_zone_survival = pyo.Constraint(

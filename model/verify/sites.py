@@ -1,4 +1,4 @@
-"""Checks of sites, racks, storage, zone survival and cooling (MODEL.md §4).
+"""Checks of sites, racks, storage, zone survival and cooling (docs/contract.md §4).
 
 - ``sites``: open is 0/1, existing sites are open;
 - ``racks``: Σ racks = gpu_racks; racks only at open GPU sites, within
@@ -119,7 +119,7 @@ class SiteChecks(VerifierBase):
                 f"{share:g} × gpu_racks > racks outside the zone",
                 need,
                 total - zones.get(z, 0),
-                1e-9,
+                1e-6,  # racks are whole: a requirement 1e-6 above a whole number is that number
             )
 
     def cooling(self) -> None:
