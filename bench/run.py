@@ -29,11 +29,12 @@ PHASES = (
     "index",
     "validate",
     "build",
+    "colgen",  # root column generation over paths (model/colgen.py)
     "first_design",  # restricted model (screening), when it runs
     "first_design_start",  # completing its design in the full model
     "solve",
+    "colgen_design",  # pricing with the design fixed, re-solves
     "extract",
-    "pricing",
     "verify",
     "export",
 )

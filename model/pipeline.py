@@ -8,22 +8,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import pandas as pd
 
 from model.build import build_model, model_size
+from model.colgen import PathSet, claim, design_columns, root_columns
 from model.errors import DesignCheckError, InfeasibleError, NoDesignError, ScaleacrossError
 from model.explain import COLUMNS as EXPLAIN_COLUMNS
 from model.explain import explain_infeasibility
-from model.export import input_hashes, versions, write_folder, write_results
+from model.export import (
+    dataset_name,
+    results_target,
+    scenario_lock,
+    versions,
+    write_folder,
+    write_results,
+)
 from model.extract import SUMMARY_COLUMNS, Tables, extract
 from model.failures import failure_report_tables, worst_case
 from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
 from model.precheck import check_feasibility
-from model.pricing import price_paths
 from model.screen import FirstDesign, first_design, transfer
 from model.solver import Outcome, WarmStartHighs, solve
 from model.verify import verify_tables
@@ -55,6 +62,7 @@ class SolveOptions:
 
 
 def _timed(timings: dict[str, float], phase: str, fn: Callable[[], T]) -> T:
+    log.debug("phase %s: started", phase)
     start = time.perf_counter()
     try:
         return fn()
@@ -77,15 +85,55 @@ def run_scenario(
     scenario: str = "base",
     out_root: str | Path | None = "results",
     opts: SolveOptions | None = None,
-    tee: bool = False,
+    tee: bool | TextIO = False,
 ) -> RunResult:
     """Solve one scenario; write its results under ``out_root/<data set>/<scenario>/``
-    (nothing is written when ``out_root`` is None). Raises ScaleacrossError subclasses."""
+    (nothing is written when ``out_root`` is None). Raises ScaleacrossError subclasses;
+    BusyError when another run is writing the same scenario (held from before the solve to
+    after the rename, see :func:`~model.export.scenario_lock`)."""
     timings: dict[str, float] = {}
+    target = (
+        None if out_root is None else results_target(out_root, dataset_name(data_dir), scenario)
+    )
     ds = _timed(timings, "load", lambda: load_dataset(data_dir, scenario))
     ds = effective(ds, opts or SolveOptions())
+    log.debug(
+        "data set %s (%s), scenario %s: %d sites, %d routes%s, %d link types, %d demands; "
+        "overrides %s; solver %s",
+        ds.name,
+        Path(data_dir).resolve(),
+        ds.scenario,
+        len(ds.sites),
+        len(ds.routes),
+        " (generated)" if ds.routes_generated else "",
+        len(ds.link_types),
+        len(ds.demands),
+        ds.overrides or "none",
+        ds.settings.solver.model_dump(),
+    )
+    if target is None:
+        return _solve_and_write(ds, data_dir, None, timings, tee)
+    log.debug("results go to %s", target.resolve())
+    with scenario_lock(target):
+        return _solve_and_write(ds, data_dir, target, timings, tee)
+
+
+def _solve_and_write(
+    ds: Dataset,
+    data_dir: str | Path,
+    target: Path | None,
+    timings: dict[str, float],
+    tee: bool | TextIO,
+) -> RunResult:
     plan = _timed(timings, "network", lambda: plan_network(ds))
     ix = _timed(timings, "index", lambda: build_index(ds, plan))
+    log.debug(
+        "network plan: %d usable routes, %d commodities, %d failure cases, %d candidate paths",
+        len(plan.usable),
+        len(plan.commodities),
+        len(plan.failures),
+        len(ix.paths),
+    )
     try:
         _timed(timings, "validate", lambda: check_feasibility(ds, plan, ix))
     except InfeasibleError as exc:
@@ -96,9 +144,11 @@ def run_scenario(
             ],
             columns=EXPLAIN_COLUMNS,
         )
-        _write_infeasible(out_root, ds, rows, timings)
+        _write_infeasible(target, ds, rows, timings)
         raise
     model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
+    paths, routing = _timed(timings, "colgen", lambda: root_columns(ds, PathSet(plan, ix, model)))
+    plan, ix, model = paths.plan, paths.ix, paths.model
     size = model_size(model)
     log.info(
         "model: %(variables)d variables (%(integer_variables)d integer), "
@@ -108,7 +158,7 @@ def run_scenario(
     outcome, first = solve_scenario(ds, model, timings, tee)
     if outcome.status == "infeasible":
         rows = _timed(timings, "explain", lambda: explain_infeasibility(model, ds, ix, plan))
-        _write_infeasible(out_root, ds, rows, timings)
+        _write_infeasible(target, ds, rows, timings)
         raise InfeasibleError(
             "HiGHS proved the requirements infeasible although every single check passed; "
             "they conflict in combination. The smallest set of moves found that makes a "
@@ -120,8 +170,27 @@ def run_scenario(
             f"no design found within the limits ({outcome.termination}; time limit "
             f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
         )
+    # Seconds of the time limit used so far: root columns, screening, hand-over and solve.
+    used = sum(
+        timings.get(k, 0.0) for k in ("colgen", "first_design", "first_design_start", "solve")
+    )
+    solve_started = time.perf_counter() - used
+    paths, outcome = _timed(
+        timings,
+        "colgen_design",
+        lambda: design_columns(
+            ds,
+            paths,
+            outcome,
+            routing,
+            ds.settings.solver,
+            lambda: time.perf_counter() - solve_started,
+        ),
+    )
+    plan, ix, model = paths.plan, paths.ix, paths.model
+    routing = claim(routing, outcome, ds.settings.solver.mip_gap)
     tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
-    routing = _timed(timings, "pricing", lambda: price_paths(model, ds, ix, plan))
+    tables = replace(tables, summary=_with_routing(tables.summary, routing.as_dict()))
     tables = _timed(timings, "verify", lambda: self_check(ds, tables))
     run = {
         "dataset": ds.name,
@@ -133,7 +202,7 @@ def run_scenario(
         "model_size": size,
         "timings_s": timings,
         "versions": versions(),
-        "inputs_sha256": input_hashes(ds.path),
+        "inputs_sha256": ds.inputs_sha256,
         "restrictions": plan.restrictions,
         "first_design": first.as_dict() if first is not None else None,
         "routing": routing.as_dict(),
@@ -149,18 +218,30 @@ def run_scenario(
         "rack_capex_usd": float(tables.summary.at[0, "rack_capex_usd"]),
     }
     out_dir = None
-    if out_root is not None:
-        target = Path(out_root) / ds.name / ds.scenario
+    if target is not None:
         out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
     return RunResult(ds, outcome, tables, timings, size, out_dir, run)
 
 
+def _with_routing(summary: pd.DataFrame, routing: dict[str, Any]) -> pd.DataFrame:
+    """summary.csv's routing claim: ``optimal_over``, ``all_path_bound_usd`` (the LP
+    relaxation over all paths, when proven) and ``all_path_gap``."""
+    out = summary.copy()
+    bound = routing["all_path_lp_bound"]
+    gap = routing["all_path_gap"]
+    out["optimal_over"] = routing["optimal_over"]
+    out["all_path_bound_usd"] = None if bound is None else round(float(bound), 2)
+    out["all_path_gap"] = None if gap is None else round(float(gap), 8)
+    return out
+
+
 def solve_scenario(
-    ds: Dataset, model: Any, timings: dict[str, float], tee: bool = False
+    ds: Dataset, model: Any, timings: dict[str, float], tee: bool | TextIO = False
 ) -> tuple[Outcome, FirstDesign | None]:
     """Solve the full model. On large sets (``[solver] screen_gpu_sites``) a model
     restricted to the cheapest GPU sites is solved first (at most a fifth of the time limit,
-    60 s) and its design starts HiGHS; the whole run keeps to the time limit."""
+    60 s) and its design starts HiGHS; the whole run, root column generation included, keeps
+    to the time limit."""
     settings = ds.settings.solver
     keep = settings.screen_keep(int(ds.sites["gpu"].astype(bool).sum()))
     first, solver = None, None
@@ -176,8 +257,10 @@ def solve_scenario(
     if started:
         solver = WarmStartHighs()
         solver.warm_start = True
-        spent = timings["first_design"] + timings["first_design_start"]
-        left = max(1.0, settings.time_limit_s - spent)
+    # The time limit covers the root column generation and the first design too.
+    spent = sum(timings.get(k, 0.0) for k in ("colgen", "first_design", "first_design_start"))
+    if spent > 0:  # at least a second (the limit itself when shorter) for the MIP
+        left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent)
         settings = settings.model_copy(update={"time_limit_s": left})
     outcome = _timed(timings, "solve", lambda: solve(model, settings, tee=tee, solver=solver))
     return outcome, first
@@ -204,11 +287,11 @@ def self_check(ds: Dataset, tables: Tables) -> Tables:
 
 
 def _write_infeasible(
-    out_root: str | Path | None, ds: Dataset, rows: pd.DataFrame, timings: dict[str, float]
+    target: Path | None, ds: Dataset, rows: pd.DataFrame, timings: dict[str, float]
 ) -> None:
     """An infeasible scenario's answer: summary.csv (status infeasible), infeasibility.csv
-    and run.json, written atomically to the scenario's results folder."""
-    if out_root is None:
+    and run.json, written atomically to the scenario's results folder ``target``."""
+    if target is None:
         return
     summary = pd.DataFrame([{c: None for c in SUMMARY_COLUMNS}])
     summary.loc[0, ["dataset", "scenario", "status"]] = [ds.name, ds.scenario, "infeasible"]
@@ -221,11 +304,9 @@ def _write_infeasible(
         "outcome": {"status": "infeasible"},
         "timings_s": timings,
         "versions": versions(),
-        "inputs_sha256": input_hashes(ds.path),
+        "inputs_sha256": ds.inputs_sha256,
     }
-    write_folder(
-        Path(out_root) / ds.name / ds.scenario, {"summary": summary, "infeasibility": rows}, run
-    )
+    write_folder(target, {"summary": summary, "infeasibility": rows}, run)
 
 
 __all__ = ["RunResult", "ScaleacrossError", "SolveOptions", "run_scenario"]

@@ -14,6 +14,16 @@ def _usd(x: float) -> str:
     return f"{x / 1e6:,.2f} M$"
 
 
+def _paths_line(s: pd.Series) -> str:
+    """What the design is optimal over (run.json ``routing``, model/colgen.py)."""
+    if s.get("optimal_over") == "all paths":
+        return "optimal over all paths"
+    bound, gap = s.get("all_path_bound_usd"), s.get("all_path_gap")
+    if bound is None or pd.isna(bound):
+        return "optimal over the candidate paths (no all-path bound proven)"
+    return f"optimal over the candidate paths (all-path bound {_usd(bound)}/yr, gap {gap:.2%})"
+
+
 def print_summary(result: RunResult, console: Console | None = None) -> None:
     console = console or Console()
     if not console.is_terminal:  # piped or in CI: wide enough for site and router names
@@ -24,6 +34,7 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         f"[bold]{s['dataset']} / {s['scenario']}[/bold]: {s['status']} (gap {gap}), "
         f"solved in {s['solve_s']:.1f} s, built in {s['build_s']:.1f} s"
     )
+    console.print(_paths_line(s))
     console.print(
         f"annual cost {_usd(s['annual_cost_usd'])}/yr · capex {_usd(s['capex_usd'])} · "
         f"power {s['power_mw']:.2f} MW (IT {s['it_power_mw']:.2f} MW, network "
@@ -72,7 +83,8 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         console.print(
             f"worst single failure: {s['worst_failure']} leaves "
             f"{s['worst_survival_share']:.0%} of the hardest-hit traffic; "
-            f"{int(s['failures_short'])} failures leave some traffic short (failures.csv)")
+            f"{int(s['failures_short'])} failures leave some traffic short (failures.csv)"
+        )
     elif "worst_failure" in s:
         console.print("every single failure is survived in full (failures.csv)")
     if result.run.get("restrictions"):

@@ -45,18 +45,27 @@ def test_unbounded_traffic_finds_a_path_outside_the_k_shortest(tmp_path: Path) -
     flows = res.tables.flows
     assert flows[["path", "gbps", "latency_ms"]].values.tolist() == [["X>B>Y", 100.0, 1.5]]
     assert not any("candidate paths" in r for r in res.run["restrictions"])
-    assert res.run["routing"]["complete"] is True
+    assert res.run["routing"]["lp_complete"] is True
     assert res.run["routing"]["exact_commodities"] == 1
+    assert res.run["routing"]["optimal_over"] == "all paths"
 
 
-def test_bounded_traffic_keeps_its_candidate_set_and_says_so(tmp_path: Path) -> None:
-    # Bound 10 ms admits every path, but paths_per_pair = 1 keeps only X–Y: 1,007.
+def test_bounded_traffic_gets_the_path_its_candidate_set_left_out(tmp_path: Path) -> None:
+    # Bound 10 ms admits every path, but paths_per_pair = 1 keeps only X–Y: 1,007. Pricing
+    # at the LP relaxation finds the cheaper path the candidate set left out. It must: the
+    # LP over all paths costs at most 14, over X–Y alone 1,007 (lighting X–Y is forced).
+    # Whatever optimal duals HiGHS returns (the LP is degenerate; 1.16 and 1.15 give
+    # different ones), the demand row's is worth at least 1,007 / 100 Gbps, and X–B–Y has no
+    # capacity row, so its reduced cost is negative. Column generation adds it: 14.
     res = solve_dir(detour_instance(tmp_path, 10))
-    assert res.outcome.objective == approx(1007)
     assert any("up to 1 shortest" in r for r in res.run["restrictions"])
-    # Pricing at the LP relaxation finds the cheaper path the candidate set left out.
     routing = res.run["routing"]
-    assert routing["complete"] is False and routing["improving"] == 1
+    assert routing["candidate_lp_bound"] == approx(1007)
+    assert routing["root_paths_added"] >= 1 and routing["root_rounds"] >= 2
+    assert routing["lp_complete"] is True and routing["improving"] == 0
+    assert res.outcome.objective == approx(14)
+    assert routing["all_path_lp_bound"] <= 14 + 1e-6
+    assert res.tables.flows["path"].tolist() == ["X>B>Y"]
 
 
 def test_pricing_proves_a_large_enough_path_set_complete(tmp_path: Path) -> None:
@@ -65,7 +74,8 @@ def test_pricing_proves_a_large_enough_path_set_complete(tmp_path: Path) -> None
     (ds / "settings.toml").write_text(text)
     res = solve_dir(ds)
     assert res.outcome.objective == approx(14)
-    assert res.run["routing"]["complete"] is True
+    assert res.run["routing"]["lp_complete"] is True
+    assert res.run["routing"]["root_paths_added"] == 0
     assert res.run["routing"]["path_commodities"] == 1
 
 
@@ -102,7 +112,8 @@ def test_directed_route_cannot_serve_reverse_demand_alone(tmp_path: Path) -> Non
 
 @pytest.mark.skipif(not SNDLIB.exists(), reason="../shared/data/sndlib is absent")
 def test_sndlib_france_reaches_published_optimum(tmp_path: Path) -> None:
-    # SNDlib README: france U-U-M-N-C-A-N-N optimum 20200 (no pre-installed capacity).
+    # Published optimum (MIPLIB solution file): france U-U-M-N-C-A-N-N 20200, no pre-installed
+    # capacity.
     net = SNDLIB / "france"
     out = tmp_path / "france"
     subprocess.run(
