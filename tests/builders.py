@@ -171,3 +171,22 @@ def transit(name: str, **kw: Any) -> dict:
 def gpu_site(name: str, **kw: Any) -> dict:
     """A site that may host GPU racks, at the default coordinates."""
     return {"site": name, "lat": 35.0, "lon": 139.0, "gpu": 1, **kw}
+
+
+def two_sites(folder: Path, scenarios: list[dict] | None = None) -> Path:
+    """A (build 1 USD/kW) and B (build 2 USD/kW), one 500 km route, 4 racks of 10 kW,
+    sync 100 Gbps between GPU sites; a scenario row overrides any of it (default: one
+    scenario 'big' of 8 racks). Solved in well under a second."""
+    sites = [
+        {"site": "A", "lat": 35, "lon": 139, "gpu": 1, "zone": "z1", "build_usd_per_kw": 1},
+        {"site": "B", "lat": 34.7, "lon": 135.5, "gpu": 1, "zone": "z2", "build_usd_per_kw": 2},
+    ]
+    return write_dataset(
+        folder,
+        sites,
+        routes=[route("A", "B", 500)],
+        settings={"demand": {"gpu_racks": 4, "sync_gbps": 100, "max_gpu_sites": 2}},
+        scenarios=scenarios
+        if scenarios is not None
+        else [{"scenario": "big", "demand.gpu_racks": 8}],
+    )

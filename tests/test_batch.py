@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import REPO, route, write_dataset
+from builders import REPO, two_sites
 
 from model.batch import (
     TIMING_COLUMNS,
@@ -26,23 +26,6 @@ from model.batch import (
     worst_exit,
 )
 from model.cli import main
-
-
-def two_sites(folder: Path, scenarios: list[dict]) -> Path:
-    """A (build 1 USD/kW) and B (build 2 USD/kW), one 500 km route, 4 racks of 10 kW,
-    sync 100 Gbps between GPU sites; a scenario row overrides any of it."""
-    sites = [
-        {"site": "A", "lat": 35, "lon": 139, "gpu": 1, "zone": "z1", "build_usd_per_kw": 1},
-        {"site": "B", "lat": 34.7, "lon": 135.5, "gpu": 1, "zone": "z2", "build_usd_per_kw": 2},
-    ]
-    return write_dataset(
-        folder,
-        sites,
-        routes=[route("A", "B", 500)],
-        settings={"demand": {"gpu_racks": 4, "sync_gbps": 100, "max_gpu_sites": 2}},
-        scenarios=scenarios,
-    )
-
 
 THREE = [
     {"scenario": "one_site", "demand.max_gpu_sites": 1},

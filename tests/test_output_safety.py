@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from builders import REPO, route, write_dataset
+from builders import REPO, two_sites
 
 from model import export, pipeline
 from model.batch import (
@@ -37,21 +37,6 @@ from model.export import results_target, scenario_lock, tidy_stale, write_folder
 INTERRUPTED = "interrupted: earlier results are left as they were"
 
 
-def tiny(folder: Path, scenarios: list[dict] | None = None) -> Path:
-    """Two GPU sites 500 km apart, 4 racks: solved in well under a second."""
-    sites = [
-        {"site": "A", "lat": 35, "lon": 139, "gpu": 1, "zone": "z1", "build_usd_per_kw": 1},
-        {"site": "B", "lat": 34.7, "lon": 135.5, "gpu": 1, "zone": "z2", "build_usd_per_kw": 2},
-    ]
-    return write_dataset(
-        folder,
-        sites,
-        routes=[route("A", "B", 500)],
-        settings={"demand": {"gpu_racks": 4, "sync_gbps": 100, "max_gpu_sites": 2}},
-        scenarios=scenarios or [{"scenario": "big", "demand.gpu_racks": 8}],
-    )
-
-
 def listing(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
@@ -63,7 +48,7 @@ def listing(folder: Path) -> list[str]:
 def test_scenario_name_that_leaves_the_results_folder_is_refused(
     tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     out = tmp_path / "box" / "res"
     assert main([str(ds), "--scenario", name, "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -83,7 +68,7 @@ def test_results_target_stays_a_direct_child(tmp_path: Path) -> None:
 def test_scenarios_csv_row_named_to_escape_stops_the_batch(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds = tiny(tmp_path / "tiny", [{"scenario": "ok"}, {"scenario": "../../evil"}])
+    ds = two_sites(tmp_path / "tiny", [{"scenario": "ok"}, {"scenario": "../../evil"}])
     out = tmp_path / "res"
     assert main([str(ds), "--all", "--out", str(out)]) == 2
     assert "'../../evil'" in capsys.readouterr().err
@@ -93,7 +78,7 @@ def test_scenarios_csv_row_named_to_escape_stops_the_batch(
 def test_dot_as_data_set_is_named_after_the_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     monkeypatch.chdir(ds)
     assert main([".", "--out", str(tmp_path / "res"), "-q"]) == 0
     assert listing(tmp_path / "res") == ["tiny"]
@@ -214,7 +199,7 @@ def test_keyboard_interrupt_is_exit_130(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pipeline, "plan_network", ctrl_c)
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     assert main([str(ds), "--out", str(tmp_path / "res")]) == EXIT_INTERRUPTED
     assert INTERRUPTED in capsys.readouterr().err
     assert not (tmp_path / "res").exists()
@@ -241,7 +226,7 @@ def test_an_interrupted_highs_solve_is_not_a_missing_design(
             return res
 
     monkeypatch.setattr(solver, "SolverFactory", Pressed)
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     assert main([str(ds), "--out", str(tmp_path / "res")]) == EXIT_INTERRUPTED
     err = capsys.readouterr().err
     assert INTERRUPTED in err and "kInterrupt" not in err
@@ -323,7 +308,7 @@ def test_interrupted_batch_removes_a_comparison_that_no_longer_matches(tmp_path:
 def test_bad_flag_value_is_exit_2_naming_the_flag(
     tmp_path: Path, flag: str, value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     assert main([str(ds), flag, value, "--out", str(tmp_path / "res")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {flag} ") and value.lstrip("-") in err
@@ -342,7 +327,7 @@ def no_load(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_out_is_a_file(tmp_path: Path, no_load: None, capsys: pytest.CaptureFixture) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     (tmp_path / "file").write_text("x")
     for out in (tmp_path / "file", tmp_path / "file" / "under"):
         assert main([str(ds), "--out", str(out)]) == 2
@@ -353,7 +338,7 @@ def test_out_is_a_file(tmp_path: Path, no_load: None, capsys: pytest.CaptureFixt
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
 def test_out_is_read_only(tmp_path: Path, no_load: None, capsys: pytest.CaptureFixture) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
@@ -372,7 +357,7 @@ def test_out_where_no_file_can_be_created(
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(export.tempfile, "mkstemp", refused)
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     out = tmp_path / "res"
     assert main([str(ds), "--out", str(out)]) == 2
     err = " ".join(capsys.readouterr().err.split())
@@ -381,7 +366,7 @@ def test_out_where_no_file_can_be_created(
 
 
 def test_out_checked_before_the_load(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     (ds / "sites.csv").write_text("garbage\n")  # a load error would be exit 2 as well
     (tmp_path / "file").write_text("x")
     assert main([str(ds), "--out", str(tmp_path / "file")]) == 2
@@ -395,7 +380,7 @@ def test_out_checked_before_the_load(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_second_run_on_a_scenario_being_written_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     out = tmp_path / "res"
     (out / "tiny").mkdir(parents=True)
     with scenario_lock(out / "tiny" / "base"):
@@ -439,7 +424,7 @@ def test_lock_is_held_by_another_process(tmp_path: Path) -> None:
 
 
 def test_stale_folders_of_a_killed_run_are_tidied(tmp_path: Path) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     folder = tmp_path / "res" / "tiny"
     for name in (".base.tmp-abcd1234", ".base.old-abcd_123", ".big.tmp-abcd1234"):
         (folder / name).mkdir(parents=True)
@@ -495,7 +480,7 @@ def umask() -> Iterator[None]:
 
 
 def test_result_folders_follow_the_umask(tmp_path: Path, umask: None) -> None:
-    ds = tiny(tmp_path / "tiny", [{"scenario": "a"}, {"scenario": "b"}])
+    ds = two_sites(tmp_path / "tiny", [{"scenario": "a"}, {"scenario": "b"}])
     out = tmp_path / "res"
     assert main([str(ds), "--out", str(out), "-q"]) == 0
     assert main([str(ds), "--all", "--workers", "1", "--out", str(out), "-q"]) == 0
@@ -511,7 +496,7 @@ def test_result_folders_follow_the_umask(tmp_path: Path, umask: None) -> None:
 
 
 def test_verbose_shows_the_debug_log(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     assert main([str(ds), "--out", str(tmp_path / "res"), "-v"]) == 0
     out, err = capfd.readouterr()
     for line in (
@@ -526,7 +511,7 @@ def test_verbose_shows_the_debug_log(tmp_path: Path, capfd: pytest.CaptureFixtur
 
 
 def test_quiet_prints_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     out = tmp_path / "res"
     assert main([str(ds), "--out", str(out), "-q"]) == 0
     captured = capsys.readouterr()
@@ -541,7 +526,7 @@ def test_quiet_prints_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) ->
 
 
 def test_run_json_hashes_the_files_read(tmp_path: Path) -> None:
-    ds = tiny(tmp_path / "tiny")
+    ds = two_sites(tmp_path / "tiny")
     (ds / "notes.csv").write_text("not an input\n")
     out = tmp_path / "res"
     assert main([str(ds), "--out", str(out), "-q"]) == 0
