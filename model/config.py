@@ -8,11 +8,9 @@ extensions are documented in ``docs/data-format.md``: ``[network] exclude_media`
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 import types
 import unicodedata
-from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -25,9 +23,7 @@ from pydantic import (
 )
 
 from model.errors import InputError, escaped, quoted
-from model.schema import MAX_ABS, MAX_ABS_TEXT, NAME_FORBIDDEN
-
-_NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I)
+from model.schema import MAX_ABS, MAX_ABS_TEXT, NAME_FORBIDDEN, NON_FINITE, NUMBER
 
 
 def number_problem(value: float) -> str | None:
@@ -71,7 +67,8 @@ def _check_number(value: Any) -> Any:
         raise ValueError(f"expected a number, not {str(value).lower()}")
     number = value
     if isinstance(value, str):
-        if not _NUMBER_TEXT.fullmatch(value.strip()):
+        text = value.strip()
+        if not (NUMBER.fullmatch(text) or NON_FINITE.fullmatch(text)):
             return value
         number = float(value)
     if isinstance(number, int | float):
@@ -275,12 +272,12 @@ def _error_lines(source: str, exc: ValidationError) -> list[str]:
         loc = [escaped(p) for p in err["loc"]]
         where = f"[{loc[0]}] " + ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc)
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f": value {_shown(value)}"
+        shown = "" if isinstance(value, dict) else f": value {shown_value(value)}"
         lines.append(f"{source} {where}{shown}: {err['msg']}")
     return lines
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """A value for a message: quoted and escaped, cut when long."""
     if isinstance(value, str):
         return quoted(value)
@@ -294,11 +291,6 @@ def parse_settings(raw: dict[str, Any], source: str = "settings.toml") -> Settin
         return Settings.model_validate(raw)
     except ValidationError as exc:
         raise InputError(f"{source} is invalid", _error_lines(source, exc)) from None
-
-
-def read_settings(path: Path) -> dict[str, Any]:
-    """Read ``settings.toml`` as a plain mapping (validated by :func:`parse_settings`)."""
-    return parse_toml(path.read_bytes(), path.name)
 
 
 def parse_toml(data: bytes, name: str = "settings.toml") -> dict[str, Any]:

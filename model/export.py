@@ -303,28 +303,26 @@ def write_folder(target: Path, frames: dict[str, pd.DataFrame], run: dict[str, A
         raise InputError(problem)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(target.parent, f".{target.name}.tmp-")
-    old = None
     log.debug("writing %d tables and run.json to %s", len(frames), tmp)
     try:
         for name, frame in frames.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         (tmp / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str) + "\n")
-        old = _swap(tmp, target, f".{target.name}.old-")
+        replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     log.info("results written to %s", target)
     return target
 
 
-def _swap(tmp: Path, target: Path, old_prefix: str) -> Path | None:
-    """Rename ``tmp`` to ``target``; an earlier ``target`` is moved aside first and its new
-    path returned (the caller removes it), or moved back if the second rename fails."""
+def replace_folder(tmp: Path, target: Path) -> None:
+    """Rename a finished ``tmp`` folder to ``target``. An earlier ``target`` is moved aside
+    first (``.<name>.old-*``, which a killed run leaves for :func:`tidy_stale`), moved back
+    if the second rename fails, and removed once the new folder is in place."""
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=old_prefix, dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.rmdir(old)
         os.rename(target, old)
     try:
@@ -333,11 +331,5 @@ def _swap(tmp: Path, target: Path, old_prefix: str) -> Path | None:
         if old is not None and not target.exists():
             os.rename(old, target)
         raise
-    return old
-
-
-def replace_folder(tmp: Path, target: Path, old_prefix: str) -> None:
-    """Rename a finished ``tmp`` folder to ``target``, replacing an earlier one."""
-    old = _swap(tmp, target, old_prefix)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

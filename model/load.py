@@ -24,8 +24,9 @@ from model.config import (
     name_problem,
     parse_settings,
     settings_keys,
+    shown_value,
 )
-from model.errors import InputError, escaped, quoted
+from model.errors import InputError, escaped
 from model.tables import (
     Problems,
     check_scenario_name,
@@ -124,7 +125,7 @@ def _effective_settings(
         for err in exc.errors():
             dotted = ".".join(escaped(p) for p in err["loc"])
             value = overrides.get(dotted, err.get("input"))
-            shown = quoted(value) if isinstance(value, str) else repr(value)[:80]
+            shown = shown_value(value)
             lines.append(f"scenarios.csv {where}, column {dotted}: value {shown}: {err['msg']}")
         raise InputError(f"scenario {scenario!r} is invalid", lines) from None
 

@@ -271,7 +271,7 @@ def _front(
         table = _solve_points(front, ds, cap_list, cost_optimal, tmp)
         if tmp is not None and target is not None:
             _write_front(table, tmp, f"{ds.name} / {ds.scenario}: cost–power front")
-            replace_folder(tmp, target, ".pareto.old-")
+            replace_folder(tmp, target)
             log.info("pareto front written to %s", target)
     except BaseException:
         if tmp is not None:

@@ -9,11 +9,16 @@ name (``max_power_MW``), which are errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 Kind = Literal["id", "str", "float", "int", "bool", "list"]
 
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+"""A number as the data may write it: plain ASCII decimal, optional exponent."""
+NON_FINITE = re.compile(r"[+-]?(nan|inf|infinity)", re.IGNORECASE)
+"""What float() reads as NaN or infinity: recognised only to be refused."""
 MAX_ABS = 1e15
 """Largest magnitude of any number in the data (HiGHS treats |x| ≥ 1e20 as infinite)."""
 MAX_ABS_TEXT = "1e15"

@@ -36,6 +36,8 @@ from model.schema import (
     MAX_LISTED,
     MAX_SCENARIO_NAME,
     MAX_SETTINGS_MB,
+    NON_FINITE,
+    NUMBER,
     SCENARIO_NAME_RULE,
     TABLE_CAP,
     Column,
@@ -46,8 +48,6 @@ log = logging.getLogger(__name__)
 
 MB = 2**20
 _SCENARIO_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_SCENARIO_NAME - 1}}}")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-_NON_FINITE = ("nan", "inf", "infinity")
 _DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
 _warned: set[tuple[str, ...]] = set()  # unknown-column warnings already given
 
@@ -301,8 +301,8 @@ def _parse_cell(col: Column, text: str) -> tuple[Any, str | None]:
         if text in ("0", "1"):
             return text == "1", None
         return None, f"value {quoted(text)} is not {col.expectation()}"
-    if not _NUMBER.fullmatch(text):
-        if text.lower().lstrip("+-") in _NON_FINITE:
+    if not NUMBER.fullmatch(text):
+        if NON_FINITE.fullmatch(text):
             return None, f"value {quoted(text)}: {number_problem(float(text))}"
         return None, f"value {quoted(text)} is not {col.expectation()}"
     value = float(text)

@@ -387,6 +387,14 @@ def test_numbers_beyond_the_bound_are_refused(japan: Path, value: str) -> None:
     assert "1e15" in msg
 
 
+@pytest.mark.parametrize("value", ["+-nan", "--inf", "nan nan", "1e5e5"])
+def test_malformed_numbers_are_not_numbers(japan: Path, value: str) -> None:
+    # '+-nan' passed a loose non-finite check, then float() raised: a traceback, exit 1.
+    set_cell(japan / "sites.csv", 2, "pue_offset", value)
+    msg = load_error(japan)
+    assert f"column pue_offset: value '{value}' is not a number" in msg
+
+
 def test_a_number_at_its_units_plausible_bound_is_fine(japan: Path) -> None:
     # Each unit has a plausible largest value (schema.PLAUSIBLE_MAX): USD 1e13.
     set_cell(japan / "sites.csv", 1, "open_capex_usd", "1e13")
