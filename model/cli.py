@@ -27,7 +27,6 @@ from model.errors import (
 )
 from model.export import (
     dataset_name,
-    dataset_name_problem,
     prepare_results_folder,
     remove_if_empty,
     scenario_name_problem,
@@ -237,11 +236,7 @@ def _prepare_output(args: argparse.Namespace, scenarios: list[str]) -> list[Path
             raise InputError(f"--scenario: {problem}")
     if not Path(args.dataset).is_dir():
         return []  # the loader says so, naming the folder
-    name = dataset_name(args.dataset)
-    problem = dataset_name_problem(name)
-    if problem:
-        raise InputError(problem)
-    return prepare_results_folder(args.out, name)
+    return prepare_results_folder(args.out, dataset_name(args.dataset))  # checks the name
 
 
 def _gap_text(gap: float | None) -> str:

@@ -37,6 +37,8 @@ from model.verify import verify_tables
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: The phases that spend the time limit before the MIP solve.
+BEFORE_SOLVE = ("colgen", "first_design", "first_design_start")
 
 
 @dataclass
@@ -171,9 +173,7 @@ def _solve_and_write(
             f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
         )
     # Seconds of the time limit used so far: root columns, screening, hand-over and solve.
-    used = sum(
-        timings.get(k, 0.0) for k in ("colgen", "first_design", "first_design_start", "solve")
-    )
+    used = sum(timings.get(k, 0.0) for k in (*BEFORE_SOLVE, "solve"))
     solve_started = time.perf_counter() - used
     paths, outcome = _timed(
         timings,
@@ -258,7 +258,7 @@ def solve_scenario(
         solver = WarmStartHighs()
         solver.warm_start = True
     # The time limit covers the root column generation and the first design too.
-    spent = sum(timings.get(k, 0.0) for k in ("colgen", "first_design", "first_design_start"))
+    spent = sum(timings.get(k, 0.0) for k in BEFORE_SOLVE)
     if spent > 0:  # at least a second (the limit itself when shorter) for the MIP
         left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent)
         settings = settings.model_copy(update={"time_limit_s": left})
