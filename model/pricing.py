@@ -136,13 +136,6 @@ def solve_lp(m: pyo.ConcreteModel, ds: Dataset, fix_design: bool = False) -> LPS
     return LPSolution(res.incumbent_objective, duals, relaxed, tc.name)
 
 
-def price_paths(
-    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
-) -> PricingReport:
-    """Solve the LP relaxation of ``m`` and price every path-routed commodity."""
-    return price(solve_lp(m, ds), ds, ix, plan)
-
-
 def _arcs(
     ds: Dataset, ix: ModelIndex, plan: NetworkPlan, pi: Mapping[tuple[str, str], float]
 ) -> dict[str, list[tuple[str, str, float, float]]]:
