@@ -187,6 +187,10 @@ def design_columns(
         if not again.has_design or again.objective is None:
             routing.notes.append(f"re-solve on the enlarged path set failed ({again.status})")
             break
+        if outcome.objective is not None and again.objective > outcome.objective:
+            # HiGHS did not keep the start (a limit stopped it first): keep the design we had
+            routing.notes.append("the re-solve on the enlarged path set ended worse; not used")
+            break
         n = len(report.new_paths)
         routing.design_paths_added += n
         routing.paths_added += n
