@@ -424,9 +424,7 @@ def test_settings_beyond_their_plausible_bound_are_refused(
     japan: Path, key: str, value: float
 ) -> None:
     section = "demand" if key == "sync_gbps" else "resilience"
-    raw = tomllib.loads((japan / "settings.toml").read_text())
-    raw.setdefault(section, {})[key] = value
-    (japan / "settings.toml").write_text(dump_toml(raw))
+    set_setting(japan, section, key, value)
     msg = load_error(japan)
     assert f"[{section}] {key}" in msg and "less than or equal to" in msg
 
@@ -497,9 +495,7 @@ def test_settings_values_of_the_wrong_type_are_refused(
 @pytest.mark.parametrize("years", [101, 10_000, 1e15])
 def test_a_lifetime_beyond_a_century_is_refused(japan: Path, years: float) -> None:
     # (1 + i)^n overflowed a float in the capital recovery factor: a traceback, exit 1.
-    raw = tomllib.loads((japan / "settings.toml").read_text())
-    raw.setdefault("economics", {}).setdefault("lifetime_years", {})["site"] = years
-    (japan / "settings.toml").write_text(dump_toml(raw))
+    set_setting(japan, "economics", "lifetime_years", {"site": years})
     msg = load_error(japan)
     assert "lifetime_years.site" in msg and "less than or equal to 100" in msg
 
