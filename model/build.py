@@ -8,11 +8,14 @@ import pyomo.environ as pyo
 
 from model.families.compute import add_compute, add_sites, add_storage, add_zone_survival
 from model.families.links import add_capacity, add_cut_strengthening, add_links
+from model.families.macsec import add_macsec
 from model.families.objective import add_objective
 from model.families.power import add_cooling, add_power
+from model.families.replication import add_replication
 from model.families.resilience import add_protection
 from model.families.routers import add_routers
 from model.families.traffic import add_traffic
+from model.families.users import add_users
 from model.index import ModelIndex, build_index
 from model.load import Dataset
 from model.network import NetworkPlan
@@ -31,9 +34,12 @@ def build_model(
     add_compute(m, ds, ix)  # racks, GPU sites
     add_zone_survival(m, ds, ix)  # racks outside every zone
     add_storage(m, ds, ix)  # PB per site, copies in distinct zones
+    add_users(m, ds, ix, plan)  # inference racks serving customer regions
     add_links(m, ds, ix)  # units per route and type, lit routes
     add_routers(m, ds, ix)  # ports, capacity, minimum, deep buffer
+    add_macsec(m, ds, ix)  # ports of MACsec routes on MACsec routers
     add_power(m, ds, ix)  # IT load, PUE, facility caps, open ends of lit routes
+    add_replication(m, ds, ix, plan)  # q between storage copies of different zones
     add_traffic(m, ds, ix, plan)  # storage split, sync pairs, path flows
     add_capacity(m, ds, ix)  # flow per route and direction ≤ capacity
     add_cut_strengthening(m, ds, ix, plan)  # valid site cuts: tighter LP, same optimum

@@ -57,6 +57,13 @@ def _messages(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> dict[str, Calla
     blocked = {(a, b): ms for a, b, ms in plan.sync_blocked}
     coms = plan.commodities
 
+    stacks = ds.settings.network.stacks
+    stack_note = f" of [network] stacks {', '.join(stacks)}" if stacks else ""
+
+    def reach(g: str) -> str:
+        bound = ds.users.at[g, "max_latency_ms"]
+        return "reachable from" if pd.isna(bound) else f"within {float(bound):g} ms of"
+
     def best(ms: float | None) -> str:
         return "no path at all" if ms is None else f"best path {ms:.3f} ms"
 
@@ -154,6 +161,43 @@ def _messages(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> dict[str, Calla
             "Gbps",
             f"storage site {a}: serves {_fmt(x)} Gbps more than storage_gbps_per_pb × its PB",
         ),
+        "users_racks": lambda g, x: Row(
+            "users.csv racks",
+            g,
+            x,
+            "racks",
+            f"region {g}: {_fmt(x)} of its {ds.users.at[g, 'racks']} inference racks cannot "
+            f"be placed at GPU-capable sites {reach(g)} {ds.users.at[g, 'site']}",
+        ),
+        "users_site_racks": lambda s, x: Row(
+            "sites.csv max_racks / max_power_mw",
+            s,
+            x,
+            "racks",
+            f"site {s}: {_fmt(x)} training and inference racks beyond its cap of "
+            f"{ix.rack_cap.get(s)} racks",
+        ),
+        "replication_send": lambda a, x: Row(
+            "[demand] replication_latency_ms",
+            a,
+            x,
+            "Gbps",
+            f"storage site {a}: {_fmt(x)} Gbps of replication (replication_gbps_per_pb "
+            f"{d.replication_gbps_per_pb:g} × its PB) cannot reach storage of another zone"
+            + (
+                ""
+                if d.replication_latency_ms is None
+                else f" within replication_latency_ms {d.replication_latency_ms:g} ms"
+            ),
+        ),
+        "replication_receive": lambda b, x: Row(
+            "[demand] replication_gbps_per_pb",
+            b,
+            x,
+            "Gbps",
+            f"storage site {b}: receives {_fmt(x)} Gbps of replication more than "
+            "replication_gbps_per_pb × its PB",
+        ),
         "traffic_flow": lambda c, x: Row(
             "bandwidth",
             com_name(c),
@@ -194,6 +238,30 @@ def _messages(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> dict[str, Calla
             x,
             "ports",
             f"site {s}: {_fmt(x)} ports of long routes need deep-buffer routers",
+        ),
+        "macsec_ports": lambda s, x: Row(
+            "routers.csv macsec",
+            s,
+            x,
+            "ports",
+            f"site {s}: {_fmt(x)} ports on MACsec routes (routes.csv macsec, [network] "
+            f"macsec_media) need MACsec routers{stack_note}",
+        ),
+        "macsec_deep_ports": lambda s, x: Row(
+            "routers.csv macsec, deep_buffer",
+            s,
+            x,
+            "ports",
+            f"site {s}: {_fmt(x)} ports on long MACsec routes need routers with both MACsec "
+            f"and a deep buffer{stack_note}",
+        ),
+        "macsec_special_ports": lambda s, x: Row(
+            "routers.csv macsec, deep_buffer",
+            s,
+            x,
+            "ports",
+            f"site {s}: {_fmt(x)} ports on MACsec or long routes need MACsec or deep-buffer "
+            f"routers{stack_note}",
         ),
     }
 
@@ -252,7 +320,9 @@ def _protection_causes(m: pyo.ConcreteModel, ds: Dataset, plan: NetworkPlan) -> 
     path of a storage or scale-across commodity inside its bound can meet; when that needs
     fewer moves, one row per such pair that the relaxed design uses (demand > 0)."""
     groups = {
-        key: us for key, us in unprotectable_by_pair(plan).items() if key[0] in ("storage", "sync")
+        key: us
+        for key, us in unprotectable_by_pair(plan).items()
+        if key[0] in ("storage", "sync", "replication", "inference")
     }
     rows_of = m.component("resilience_protection")
     if not groups or rows_of is None:

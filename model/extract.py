@@ -53,6 +53,8 @@ SITE_COLUMNS = [
     "routers",
     "router_models",
     "annual_cost_usd",
+    "lat",
+    "lon",
 ]
 LINK_COLUMNS = [
     "a",
@@ -103,6 +105,7 @@ class Tables:
     links: pd.DataFrame
     flows: pd.DataFrame
     failures: pd.DataFrame | None = None  # single-failure survival (model.failures)
+    users: pd.DataFrame | None = None  # contract §9: regions and serving sites (users.csv)
 
 
 def _route_units(m: pyo.ConcreteModel, ix: ModelIndex) -> dict[str, dict[str, int]]:
@@ -235,6 +238,8 @@ def site_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFram
                 "routers": sum(counts.values()),
                 "router_models": ";".join(f"{r}:{n}" for r, n in counts.items() if n),
                 "annual_cost_usd": _r(annual, 2),
+                "lat": float(ds.sites.at[s, "lat"]),
+                "lon": float(ds.sites.at[s, "lon"]),
                 "zone": ds.sites.at[s, "zone"],
                 "role": "gpu+storage"
                 if ds.sites.at[s, "gpu"] and ds.sites.at[s, "storage"]
@@ -247,7 +252,49 @@ def site_table(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> pd.DataFram
                 "capex_usd": _r(_site_capex(m, ds, ix, s), 2),
             }
         )
-    return pd.DataFrame(rows, columns=[*SITE_COLUMNS, "zone", "role", "existing", "capex_usd"])
+    df = pd.DataFrame(rows, columns=[*SITE_COLUMNS, "zone", "role", "existing", "capex_usd"])
+    if not ds.users.empty:  # contract §9: only with users.csv, so other results stay as they were
+        served = {s: round(_v(m.inference[s])) for s in m.INFERENCE_SITES}
+        df.insert(
+            df.columns.get_loc("gpu_racks") + 1,
+            "inference_racks",
+            [served.get(s, 0) for s in df["site"]],
+        )
+    return df
+
+
+USER_COLUMNS = ["region", "site", "serving_site", "racks", "gbps", "latency_ms"]
+
+
+def users_table(
+    m: pyo.ConcreteModel, ds: Dataset, plan: NetworkPlan, routed: Routed
+) -> pd.DataFrame | None:
+    """Contract §9: one row per region and serving site. ``gbps`` each direction;
+    ``latency_ms`` the slowest path used from the entry site (0 at the entry site itself)."""
+    if ds.users.empty:
+        return None
+    slowest: dict[tuple[str, str], float] = {}
+    for c, path, _gbps in routed:
+        com = plan.commodities[c]
+        if com.kind == "inference" and com.src == ds.users.at[com.pair[0], "site"]:
+            slowest[com.pair] = max(slowest.get(com.pair, 0.0), path.latency_ms)
+    rows = []
+    for g, s in m.USER_PAIRS:
+        n = round(_v(m.serve[g, s]))
+        if n <= 0:
+            continue
+        u = ds.users.loc[g]
+        rows.append(
+            {
+                "region": g,
+                "site": u["site"],
+                "serving_site": s,
+                "racks": n,
+                "gbps": _r(float(u["gbps"]) * n / int(u["racks"]), 6),
+                "latency_ms": _r(slowest.get((g, s), 0.0), 6),
+            }
+        )
+    return pd.DataFrame(rows, columns=USER_COLUMNS)
 
 
 def _site_capex(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, s: str) -> float:
@@ -439,4 +486,6 @@ def extract(
     links = link_table(m, ds, ix, routed)
     flows = flow_table(m, ds, plan, routed)
     summary = summary_table(m, ds, ix, outcome, sites, links, timings)
-    return Tables(summary, sites, links, flows)
+    if "inference_racks" in sites.columns:  # contract §9, only with users.csv
+        summary["inference_racks"] = int(sites["inference_racks"].sum())
+    return Tables(summary, sites, links, flows, users=users_table(m, ds, plan, routed))

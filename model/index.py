@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from model.load import Dataset
-from model.network import NetworkPlan
+from model.network import NetworkPlan, in_stacks
 
 INF = math.inf
 
@@ -54,6 +54,12 @@ class ModelIndex:
     arc_sources: dict[str, list[int]] = field(default_factory=dict)  # source → commodities
     arcs: list[tuple[str, str, str]] = field(default_factory=list)  # (source, route, ab|ba)
     arc_loads: dict[tuple[str, str], list[tuple[str, str, str]]] = field(default_factory=dict)
+    # users (contract §9): sites that may serve a region → most inference racks there, and
+    # the site's rack cap (max_racks, power) for training + inference (None: no cap)
+    inference_ub: dict[str, int] = field(default_factory=dict)
+    rack_cap: dict[str, int | None] = field(default_factory=dict)
+    # site → the options (route, type) of the usable routes ending there, in options' order
+    site_options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
@@ -87,6 +93,17 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         bound = float(dem.gpu_racks) if cap is None or pd.isna(cap) else min(cap, dem.gpu_racks)
         bound = min(bound, power_kw(x) / (dem.rack_kw * min_pue(x)))
         max_racks[x] = _floor(bound)
+    # Users (contract §9): inference racks at GPU-capable sites that may serve a region.
+    user_racks = {u.region: int(u.racks) for u in ds.users.itertuples()}
+    inference_ub: dict[str, int] = {}
+    rack_cap: dict[str, int | None] = {}
+    for g, x in plan.user_pairs:
+        cap = sites_df.at[x, "max_racks"]
+        limit = INF if cap is None or pd.isna(cap) else float(cap)
+        limit = min(limit, power_kw(x) / (dem.rack_kw * min_pue(x)))
+        rack_cap[x] = None if limit == INF else _floor(limit)
+        most = inference_ub.get(x, 0) + user_racks[g]
+        inference_ub[x] = most if rack_cap[x] is None else min(most, rack_cap[x])
     storage_total = dem.storage_pb * dem.storage_copies
     storage_ub = {}
     for x in storage_sites:
@@ -102,6 +119,13 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
             commodity_ub.append(c.gbps or 0.0)
         elif c.kind == "sync":
             commodity_ub.append(dem.sync_gbps)
+        elif c.kind == "inference":  # gbps per rack × racks it may serve at the site
+            g, x = c.pair
+            commodity_ub.append((c.gbps or 0.0) * min(user_racks[g], inference_ub.get(x, 0)))
+        elif c.kind == "replication":  # q_{a,b} ≤ rate × stor_a and ≤ rate × stor_b
+            a, b = c.pair
+            ub = min(storage_ub.get(a, 0.0), storage_ub.get(b, 0.0))
+            commodity_ub.append(dem.replication_gbps_per_pb * ub)
         else:
             st, g = c.pair
             ub = dem.storage_gbps_per_rack * max_racks.get(g, 0)
@@ -175,14 +199,24 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
             site_routes[ds.routes.at[r, "a"]].append(r)
             site_routes[ds.routes.at[r, "b"]].append(r)
     router_sites = sorted(site_routes)
-    models = sorted(ds.routers.index)
+    ends_of: dict[str, list[str]] = defaultdict(list)
+    for x, rs in site_routes.items():
+        for r in rs:
+            if x not in ends_of[r]:
+                ends_of[r].append(x)
+    site_options: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for k in options:
+        for x in ends_of.get(k[0], ()):
+            site_options[x].append(k)
+    stacks = s.network.stacks
+    models = sorted(  # contract §11: only models of the chosen stacks (or of none)
+        m for m in ds.routers.index if in_stacks(ds.routers.at[m, "stack"], stacks)
+    )
     routers_ub = {}
     min_routers = s.resilience.min_routers_per_site
     for x in router_sites:
-        ports = sum(option[k]["ports"] * units_ub[k] for k in options if k[0] in site_routes[x])
-        gbps = sum(
-            option[k]["capacity_gbps"] * units_ub[k] for k in options if k[0] in site_routes[x]
-        )
+        ports = sum(option[k]["ports"] * units_ub[k] for k in site_options[x])
+        gbps = sum(option[k]["capacity_gbps"] * units_ub[k] for k in site_options[x])
         for m in models:
             rm = ds.routers.loc[m]
             routers_ub[(x, m)] = max(
@@ -193,13 +227,10 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
 
     it_ub = {}
     for x in sites:
-        net_kw = sum(
-            option[k]["power_w"] / 2000.0 * units_ub[k]
-            for k in options
-            if k[0] in site_routes.get(x, [])
-        )
+        net_kw = sum(option[k]["power_w"] / 2000.0 * units_ub[k] for k in site_options.get(x, []))
         net_kw += sum(ds.routers.at[m, "power_kw"] * routers_ub.get((x, m), 0) for m in models)
-        ub = dem.rack_kw * max_racks.get(x, 0) + dem.storage_kw_per_pb * storage_ub.get(x, 0.0)
+        racks_ub = max_racks.get(x, 0) + inference_ub.get(x, 0)
+        ub = dem.rack_kw * racks_ub + dem.storage_kw_per_pb * storage_ub.get(x, 0.0)
         ub += net_kw
         it_ub[x] = min(ub, power_kw(x) / min_pue(x))
 
@@ -230,4 +261,7 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         arc_sources=dict(arc_sources),
         arcs=arcs,
         arc_loads=dict(arc_loads),
+        inference_ub=inference_ub,
+        rack_cap=rack_cap,
+        site_options=dict(site_options),
     )

@@ -58,6 +58,10 @@ class Dataset:
     demands: pd.DataFrame  # index: demand id
     scenarios: pd.DataFrame  # raw text, index: scenario
     routes_generated: bool = False
+    # users.csv (contract §9): index region; empty when the file is absent
+    users: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[c.name for c in schema.USERS.columns])
+    )
     # sha256 of every contract file read (settings.toml and the CSVs present), from the
     # bytes the loader read: the inputs a result was made from
     inputs_sha256: dict[str, str] = field(default_factory=dict)
@@ -179,6 +183,17 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
     offers = tables["offers.csv"]
 
     _cross_check(settings, sites, routes, link_types, routers, cooling, demands, problems)
+    users = _users(tables["users.csv"], sites, problems)
+    if not settings.demand.serve_users:  # checked above, not served in this scenario
+        users = users.iloc[0:0]
+
+    def where(key: str) -> str:  # where a [network] key got its value
+        if row and f"network.{key}" in overrides:
+            return f"scenarios.csv row {row} (line {line}, scenario {scenario!r}), column network."
+        return "settings.toml [network] "
+
+    link_types, routers = _stacks(settings, link_types, routers, where("stacks"), problems)
+    routes = _macsec(settings, routes, where("macsec_media"), problems)
     offers = _match_offers(offers, routes, link_types, problems)
     problems.raise_if_any(f"data set {folder.name} is invalid")
 
@@ -199,6 +214,7 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
         scenarios=scenarios if scenarios is not None else pd.DataFrame(columns=["scenario"]),
         routes_generated=routes_generated,
         inputs_sha256=hashes,
+        users=users,
     )
 
 
@@ -333,6 +349,81 @@ def _cross_check(
             "settings.toml [demand] storage_gbps_per_pb: required when storage traffic is asked "
             "for (storage_gbps_per_rack > 0 and gpu_racks > 0)"
         )
+
+
+def _users(users: pd.DataFrame | None, sites: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """Contract §9: the entry site is a site of sites.csv; a region with traffic has racks
+    (its traffic is split over its racks)."""
+    if users is None:
+        return pd.DataFrame(columns=[c.name for c in schema.USERS.columns]).set_index(
+            "region", drop=False
+        )
+    for u in users.itertuples():
+        ident = f", region {u.region!r}"
+        if u.site not in set(sites["site"]):
+            problems.at(
+                "users.csv", u.src_row, ident, "site", f"site {u.site!r} is not in sites.csv"
+            )
+        if u.racks == 0 and u.gbps > 0:
+            problems.at(
+                "users.csv",
+                u.src_row,
+                ident,
+                "gbps",
+                f"value {u.gbps:g} needs racks > 0: the traffic runs between the entry site "
+                "and the region's inference racks",
+            )
+    return users.set_index("region", drop=False)
+
+
+def _stacks(
+    settings: Settings,
+    link_types: pd.DataFrame,
+    routers: pd.DataFrame,
+    where: str,
+    problems: Problems,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Contract §11: an empty ``stack`` cell fits every stack; every stack listed in
+    ``[network] stacks`` must be the stack of some router model or link type (a typo would
+    otherwise leave only the stack-free ones)."""
+    link_types, routers = link_types.copy(), routers.copy()
+    link_types["stack"] = [x if isinstance(x, str) else "" for x in link_types["stack"]]
+    routers["stack"] = [x if isinstance(x, str) else "" for x in routers["stack"]]
+    known = sorted({x for x in [*link_types["stack"], *routers["stack"]] if x})
+    for stack in settings.network.stacks:
+        if stack not in known:
+            close = difflib.get_close_matches(stack, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(
+                f"{where}stacks: stack {escaped(stack)!r} is not the stack of any router model "
+                f"(routers.csv) or link type (link_types.csv); known: "
+                f"{', '.join(known) or 'none'}{hint}"
+            )
+    return link_types, routers
+
+
+def _macsec(
+    settings: Settings, routes: pd.DataFrame, where: str, problems: Problems
+) -> pd.DataFrame:
+    """Contract §10: a route's ``macsec`` where the cell is empty (or the column absent, or
+    the routes generated) is 1 when its medium is in ``[network] macsec_media``."""
+    net = settings.network
+    for medium in net.macsec_media:
+        if medium not in net.latency_us_per_km:
+            known = ", ".join(escaped(m) for m in sorted(net.latency_us_per_km))
+            problems.add(
+                f"{where}macsec_media: medium {escaped(medium)!r} is not a key of "
+                f"[network.latency_us_per_km] (known: {known})"
+            )
+    routes = routes.copy()
+    given = routes["macsec"] if "macsec" in routes.columns else [None] * len(routes)
+    media = set(net.macsec_media)
+    medium = routes["medium"] if "medium" in routes.columns else ["smf"] * len(routes)
+    routes["macsec"] = [
+        bool(v) if v is not None and not pd.isna(v) else md in media
+        for v, md in zip(given, medium, strict=True)
+    ]
+    return routes
 
 
 def _match_offers(

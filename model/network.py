@@ -9,22 +9,28 @@ protected commodity also gets, for every failure that all of those paths share, 
 shortest path avoiding it (when one exists inside the bound), so that the path set can
 protect whatever the route graph can protect.
 
-Who is protected (docs/contract.md §7): storage and scale-across traffic when ``[resilience]
-link_protection`` is ``diverse``; an explicit demand when its own ``protected`` column is 1,
+Who is protected (docs/contract.md §7): storage, scale-across and replication (§12) traffic
+when ``[resilience] link_protection`` is ``diverse``; an explicit demand, and a customer
+region's inference traffic (users.csv, §9), when its own ``protected`` column is 1,
 whatever ``link_protection`` says. ``protected_share`` applies to every protected commodity;
 at 0 nothing has to survive, so no commodity is protected.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 import math
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from model.config import Network
 from model.load import Dataset
@@ -134,7 +140,9 @@ class Commodity:
     flow may use any path, so no candidate set can cut off the optimum.
 
     ``kind`` is ``storage`` (pair = (storage site, GPU site)), ``sync`` (pair = the two GPU
-    sites, sorted) or ``demand`` (``gbps`` fixed from demands.csv).
+    sites, sorted), ``replication`` (pair = (sending, receiving) storage site),
+    ``inference`` (pair = (region, serving site); ``gbps`` is per rack served: the region's
+    gbps / racks) or ``demand`` (``gbps`` fixed from demands.csv).
     """
 
     id: str
@@ -202,12 +210,28 @@ class NetworkPlan:
     finder: PathFinder | None = None
     # protected commodities (and failures) that no path inside the bound can survive
     unprotectable: list[Unprotectable] = field(default_factory=list)
+    # replication (contract §12): ordered (from, to) storage sites of different zones with a
+    # path within replication_latency_ms, and those without one (best latency, or None)
+    replication_pairs: list[tuple[str, str]] = field(default_factory=list)
+    replication_blocked: list[tuple[str, str, float | None]] = field(default_factory=list)
+    # users (contract §9): (region, serving site) pairs within the region's bound (the
+    # entry site itself, when GPU-capable, at 0 ms), and per region the GPU-capable sites
+    # out of reach with their best latency from the entry site (None: no path)
+    user_pairs: list[tuple[str, str]] = field(default_factory=list)
+    user_blocked: dict[str, list[tuple[str, float | None]]] = field(default_factory=dict)
+
+
+def in_stacks(stack: str | None, stacks: tuple[str, ...]) -> bool:
+    """Contract §11: a router model or link type may be placed when its stack is empty, or
+    no stacks are chosen, or its stack is one of them."""
+    return not stack or not stacks or stack in stacks
 
 
 def link_options(ds: Dataset) -> pd.DataFrame:
     """Link types that may be placed on each route: same medium, reach ≥ km, offered types
     only (at offered prices) where the route has offers; excluded media get none."""
     excluded = set(ds.settings.network.exclude_media)
+    stacks = ds.settings.network.stacks
     offers = ds.offers.set_index(["route", "type"]) if not ds.offers.empty else None
     offered_routes = set(ds.offers["route"]) if not ds.offers.empty else set()
     rows = []
@@ -216,6 +240,8 @@ def link_options(ds: Dataset) -> pd.DataFrame:
             continue
         for t in ds.link_types.sort_index().itertuples():
             if t.medium != r.medium or t.reach_km < r.km:
+                continue
+            if not in_stacks(getattr(t, "stack", ""), stacks):
                 continue
             capex, opex, max_units = t.capex_usd, t.opex_usd_per_year, None
             if r.route in offered_routes:
@@ -282,6 +308,11 @@ class PathFinder:
 
     VARIANTS = 4  # parallel-route variants kept per site sequence
     TREES = 2048  # failure-avoiding shortest-path trees kept (each ≤ one path per site)
+    #: Above this many sites the site sequences of a pair come from one label-setting
+    #: search per source (:meth:`_from_source`, every target at once) instead of Yen's
+    #: algorithm per pair (NetworkX's ``shortest_simple_paths``), which grows as N³ over
+    #: all pairs: at 1,000 sites it did not finish in 20 minutes.
+    LABEL_SEARCH_SITES = 400
 
     def __init__(self, ds: Dataset, usable: list[str], route_latency_us: dict[str, float]):
         self.routes = ds.routes
@@ -307,6 +338,13 @@ class PathFinder:
             rids.sort(key=lambda r: (route_latency_us[r], r))
             self.sites_g.add_edge(u, v, weight=route_latency_us[rids[0]] + self.hop_us)
         self.route_latency_us = route_latency_us
+        self.label_search = len(ds.sites) > self.LABEL_SEARCH_SITES
+        self._adj = {
+            u: sorted((v, d["weight"]) for v, d in self.sites_g[u].items()) for u in self.sites_g
+        }
+        self._sources: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+        self._sources_k = 0  # the k of the searches kept in _sources
+        self._cs: tuple | None = None  # the route graph as arrays, for _cs_tree
         self._cache: dict[tuple[str, str], tuple[int, list[Path]]] = {}
         self._trees: dict[tuple[str, tuple[str, ...]], dict[str, list]] = {}  # LRU, _tree
         self._ends = {r: (self.routes.at[r, "a"], self.routes.at[r, "b"]) for r in usable}
@@ -338,11 +376,14 @@ class PathFinder:
         key = (dst, src) if flip else (src, dst)
         cached = self._cache.get(key)
         if cached is None or cached[0] < k:
-            try:
-                gen = nx.shortest_simple_paths(self.sites_g, key[0], key[1], weight="weight")
-                seqs = list(islice(gen, k))
-            except (nx.NetworkXNoPath, nx.NodeNotFound):
-                seqs = []
+            if self.label_search:
+                seqs = self._from_source(key[0], k).get(key[1], [])
+            else:
+                try:
+                    gen = nx.shortest_simple_paths(self.sites_g, key[0], key[1], weight="weight")
+                    seqs = list(islice(gen, k))
+                except (nx.NetworkXNoPath, nx.NodeNotFound):
+                    seqs = []
             paths = sorted(
                 (p for seq in seqs for p in self._variants(seq)),
                 key=lambda p: (p.latency_us, p.nodes, p.routes),
@@ -351,6 +392,36 @@ class PathFinder:
             self._cache[key] = cached
         paths = cached[1] if cached[0] == k else self._first_sequences(cached[1], k)
         return [p.reversed() for p in paths] if flip else paths
+
+    def _from_source(self, src: str, k: int) -> dict[str, list[tuple[str, ...]]]:
+        """Up to k loop-free site sequences from ``src`` to every site, by a label-setting
+        search: labels leave the heap in order of latency and each site keeps its first k
+        (a label is extended only to sites not on its own sequence). Each site's first
+        sequence is its shortest; the others are short and loop-free but, unlike Yen's,
+        not guaranteed the 2nd..k-th shortest (a sequence through a site that already has
+        k labels is not extended). Ties break on the sequence, so the result is
+        deterministic. Kept per source for the source's other pairs."""
+        if self._sources_k != k:
+            self._sources.clear()
+            self._sources_k = k
+        found = self._sources.get(src)
+        if found is not None:
+            return found
+        found = {}
+        heap: list[tuple[float, tuple[str, ...]]] = [(0.0, (src,))]
+        adj = self._adj
+        while heap:
+            cost, seq = heapq.heappop(heap)
+            got = found.setdefault(seq[-1], [])
+            if len(got) >= k:
+                continue
+            got.append(seq)
+            for v, w in adj[seq[-1]]:
+                if v not in seq and len(found.get(v, ())) < k:
+                    heapq.heappush(heap, (cost + w, (*seq, v)))
+        del found[src]
+        self._sources[src] = found
+        return found
 
     @staticmethod
     def _first_sequences(paths: list[Path], k: int) -> list[Path]:
@@ -381,11 +452,16 @@ class PathFinder:
         path = self._to_path(nodes)
         return path.reversed() if flip else path
 
-    def _tree(self, root: str, cut: tuple[str, ...]) -> dict[str, list]:
-        """Shortest paths from ``root`` to every site with the ``cut`` routes taken out."""
+    def _tree(self, root: str, cut: tuple[str, ...]) -> Any:
+        """Shortest paths from ``root`` to every site with the ``cut`` routes taken out:
+        a mapping site → route-graph nodes (a :class:`_CsTree` on large graphs)."""
         key = (root, cut)
         tree = self._trees.pop(key, None)  # re-inserted below: most recently used last
-        if tree is None:
+        if tree is None and self.label_search:
+            tree = self._cs_tree(root, cut)
+            if len(self._trees) >= self.TREES:
+                del self._trees[next(iter(self._trees))]
+        elif tree is None:
             gone = [("route", r) for r in cut if ("route", r) in self.g]
             saved = [
                 (u, v, d)
@@ -403,10 +479,55 @@ class PathFinder:
         self._trees[key] = tree
         return tree
 
+    def _cs_tree(self, root: str, cut: tuple[str, ...]) -> _CsTree:
+        """:meth:`_tree` by SciPy's compiled Dijkstra (large graphs, see
+        ``LABEL_SEARCH_SITES``): NetworkX's took 98 % of the network plan at 1,000 sites."""
+        if self._cs is None:
+            nodes = list(self.g.nodes)
+            index = {n: i for i, n in enumerate(nodes)}
+            edges = [(index[a], index[b], d["weight"]) for a, b, d in self.g.edges(data=True)]
+            u, v, w = (np.array(x) for x in zip(*edges, strict=True))
+            w = np.maximum(w, 1e-12)  # an explicit 0 is a missing edge to SciPy
+            base = csr_matrix((w, (u, v)), shape=(len(nodes), len(nodes)))
+            base.sort_indices()
+            order = np.argsort(base.indices, kind="stable")  # data positions by head node
+            heads = base.indices[order]
+            self._cs = (nodes, index, base, order, heads)
+        nodes, index, base, order, heads = self._cs
+        data = base.data.copy()
+        for r in cut:  # an infinite weight into a cut route's node: SciPy never enters it
+            i = index.get(("route", r))
+            if i is not None:
+                lo, hi = np.searchsorted(heads, [i, i + 1])
+                data[order[lo:hi]] = np.inf
+        graph = csr_matrix((data, base.indices, base.indptr), shape=base.shape)
+        _, pred = dijkstra(graph, directed=True, indices=index[root], return_predecessors=True)
+        return _CsTree(nodes, index, pred, index[root])
+
     def best_latency_ms(self, src: str, dst: str) -> float | None:
         """Lowest achievable latency src → dst, or None when no path exists."""
         paths = self.shortest(src, dst, 1)
         return paths[0].latency_ms if paths else None
+
+
+@dataclass(frozen=True)
+class _CsTree:
+    """A shortest-path tree as SciPy's predecessor array; ``get`` walks one site's path."""
+
+    nodes: list
+    index: dict
+    pred: np.ndarray
+    root: int
+
+    def get(self, target: str) -> list | None:
+        i = self.index.get(target)
+        if i is None or (self.pred[i] < 0 and i != self.root):
+            return None
+        out = [self.nodes[i]]
+        while self.pred[i] >= 0:
+            i = int(self.pred[i])
+            out.append(self.nodes[i])
+        return out[::-1]
 
 
 def _within(paths: list[Path], bound_ms: float | None) -> list[Path]:
@@ -442,11 +563,30 @@ def _protect(
             paths = [*paths, alt]
 
 
+def replication_on(ds: Dataset) -> bool:
+    """Replication between storage copies is asked for (contract §12): more than one copy,
+    a rate > 0 and storage to place."""
+    dem = ds.settings.demand
+    return dem.replication_gbps_per_pb > 0 and dem.storage_copies > 1 and dem.storage_pb > 0
+
+
 def unusable_reason(ds: Dataset, rid: str) -> str:
     """Why a route can carry nothing, in planner terms."""
     r = ds.routes.loc[rid]
     if r["medium"] in ds.settings.network.exclude_media:
         return f"{rid} (medium {r['medium']!r} is in [network] exclude_media)"
+    stacks = ds.settings.network.stacks
+    if stacks and "stack" in ds.link_types.columns:
+        fits = [
+            t.type
+            for t in ds.link_types.itertuples()
+            if t.medium == r["medium"] and t.reach_km >= r["km"]
+        ]
+        if fits and not any(in_stacks(ds.link_types.at[t, "stack"], stacks) for t in fits):
+            return (
+                f"{rid} (the link types that reach it, {', '.join(fits)}, are not of "
+                f"[network] stacks {', '.join(stacks)})"
+            )
     return f"{rid} ({r['km']:g} km: no link type of medium {r['medium']!r} reaches it)"
 
 
@@ -558,6 +698,61 @@ def plan_network(ds: Dataset) -> NetworkPlan:
             sync_pairs.append((a, b))
             if dem.sync_gbps > 0:
                 add_pair("sync", a, b, dem.sync_latency_ms, ways)
+    replication_pairs, replication_blocked = [], []
+    if replication_on(ds):  # contract §12: directed, storage sites of different zones
+        bound = dem.replication_latency_ms
+        zone = sites["zone"]
+        for a, b in itertools.permutations(stor, 2):
+            if zone[a] == zone[b]:
+                continue
+            rt = routing(a, b, bound, protect)
+            if not rt.reachable:
+                replication_blocked.append((a, b, finder.best_latency_ms(a, b)))
+                continue
+            replication_pairs.append((a, b))
+            cid = f"replication:{a}>{b}"
+            note(cid, "replication", (a, b), (a, b), bound, rt)
+            commodities.append(
+                Commodity(cid, "replication", a, b, (a, b), bound, protect, rt.paths, arc=rt.arc)
+            )
+    user_pairs: list[tuple[str, str]] = []
+    user_blocked: dict[str, list[tuple[str, float | None]]] = {}
+    gpu_capable = sorted(sites.index[sites["gpu"]])
+    for u in ds.users.sort_index().itertuples():
+        if u.racks <= 0:
+            continue
+        bound = None if pd.isna(u.max_latency_ms) else float(u.max_latency_ms)
+        prot = bool(u.protected) and share > 0  # its own column, like an explicit demand
+        per_rack = float(u.gbps) / u.racks
+        for x in gpu_capable:
+            if x == u.site:  # the entry site itself serves at 0 ms, with no network traffic
+                user_pairs.append((u.region, x))
+                continue
+            fwd = routing(u.site, x, bound, prot)
+            back = routing(x, u.site, bound, prot) if fwd.reachable else fwd
+            if not (fwd.reachable and back.reachable):
+                user_blocked.setdefault(u.region, []).append((x, finder.best_latency_ms(u.site, x)))
+                continue
+            user_pairs.append((u.region, x))
+            if per_rack <= 0:
+                continue
+            for (src, dst), rt in (((u.site, x), fwd), ((x, u.site), back)):
+                cid = f"inference:{src}>{dst}@{u.region}"
+                note(cid, "inference", (src, dst), (u.region, x), bound, rt)
+                commodities.append(
+                    Commodity(
+                        cid,
+                        "inference",
+                        src,
+                        dst,
+                        (u.region, x),
+                        bound,
+                        prot,
+                        rt.paths,
+                        gbps=per_rack,
+                        arc=rt.arc,
+                    )
+                )
     for d in ds.demands.sort_index().itertuples():
         bound = None if pd.isna(d.max_latency_ms) else float(d.max_latency_ms)
         prot = bool(d.protected) and share > 0  # whatever link_protection says
@@ -582,8 +777,14 @@ def plan_network(ds: Dataset) -> NetworkPlan:
     n_arc = sum(c.arc for c in commodities)
     restrictions = []
     if n_arc < len(commodities):
+        which = (
+            "short site sequences (one label-setting search per source: the first is the "
+            "shortest, the others loop-free but not proven the next shortest)"
+            if finder.label_search
+            else "shortest site sequences"
+        )
         restrictions.append(
-            f"candidate paths: up to {k} shortest site sequences per commodity (each with up to "
+            f"candidate paths: up to {k} {which} per commodity (each with up to "
             f"{PathFinder.VARIANTS} parallel-route variants) inside its latency bound"
             + (
                 ", plus failure-avoiding alternatives for protected traffic"
@@ -618,4 +819,8 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         restrictions=restrictions,
         finder=finder,
         unprotectable=unprotectable,
+        replication_pairs=replication_pairs,
+        replication_blocked=replication_blocked,
+        user_pairs=user_pairs,
+        user_blocked=user_blocked,
     )

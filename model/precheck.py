@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 
+import pandas as pd
+
 from model.errors import InfeasibleError
 from model.index import ModelIndex
 from model.load import Dataset
-from model.network import NetworkPlan, Unprotectable, unusable_reason
+from model.network import NetworkPlan, Unprotectable, replication_on, unusable_reason
 
 log = logging.getLogger(__name__)
 SHOWN = 6  # protection conflicts named in full; the rest are counted
@@ -45,12 +47,20 @@ def unprotectable_message(ds: Dataset, records: list[Unprotectable]) -> str:
     elif u.kind == "sync":
         what = f"scale-across traffic between GPU sites {u.pair[0]} and {u.pair[1]}"
         key, bound = "[demand] sync_latency_ms", u.bound_ms
+    elif u.kind == "replication":
+        what = f"replication from storage site {u.pair[0]} to storage site {u.pair[1]}"
+        key, bound = "[demand] replication_latency_ms", u.bound_ms
+    elif u.kind == "inference":
+        what = f"inference traffic of region {u.pair[0]} ({u.src} → {u.dst})"
+        key, bound = "users.csv max_latency_ms", u.bound_ms
     else:
         what = f"demand {u.commodity.removeprefix('demand:')} ({u.src} → {u.dst})"
         key, bound = "max_latency_ms", u.bound_ms
     why = (
         "demands.csv protected = 1"
         if u.kind == "demand"
+        else "users.csv protected = 1"
+        if u.kind == "inference"
         else f"[resilience] link_protection {ds.settings.resilience.link_protection}"
     )
     shown = ", ".join(f"{'>'.join(p.nodes)} {p.latency_ms:.3f} ms" for p in u.paths[:3])
@@ -199,6 +209,14 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
                 f"storage sites can hold at most {total:g} PB (power caps and copies); "
                 f"{dem.storage_pb:g} PB × {dem.storage_copies} copies are needed"
             )
+    problems += _replication_reach(ds, plan, ix)
+    stacks = s.network.stacks
+    if stacks and not ix.models and any(c.paths or c.arc for c in plan.commodities):
+        problems.append(
+            f"[network] stacks {', '.join(stacks)}: no router model of routers.csv is of these "
+            "stacks (or of none), so no route can be lit"
+        )
+    problems += _user_reach(ds, plan, ix)
     for c in plan.commodities:
         if c.kind != "demand":
             continue
@@ -213,6 +231,14 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
     deep = [o for o in ix.options if ix.option[o]["deep_buffer"]]
     if deep and not ds.routers["deep_buffer"].any():
         log.warning("%d route options need deep-buffer routers but routers.csv has none", len(deep))
+    secure = [o for o in ix.options if ds.routes.at[o[0], "macsec"]]
+    if secure and not any(ds.routers.at[k, "macsec"] for k in ix.models):
+        log.warning(
+            "%d route options are on MACsec routes but no router model%s has macsec = 1: "
+            "those routes cannot be lit",
+            len(secure),
+            " of [network] stacks" if ds.settings.network.stacks else "",
+        )
     if problems:
         if plan.unusable_routes:
             names = ", ".join(unusable_reason(ds, r) for r in plan.unusable_routes[:10])
@@ -221,6 +247,101 @@ def check_feasibility(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> None:
                 f"routes that cannot be used: {names}" + (f" and {more} more" if more > 0 else "")
             )
         raise InfeasibleError("the requirements cannot all be met", problems)
+
+
+def _user_reach(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> list[str]:
+    """Users (contract §9): every region needs GPU-capable sites within its latency bound of
+    its entry site (the entry site itself at 0 ms) that can hold its racks."""
+    out = []
+    rack_kw = ds.settings.demand.rack_kw
+    unprot_users: dict[str, dict[str, list[Unprotectable]]] = {}
+    for (kind, pair), us in unprotectable_by_pair(plan).items():
+        if kind == "inference":
+            unprot_users.setdefault(pair[0], {})[pair[1]] = us
+    for u in ds.users.sort_index().itertuples():
+        if u.racks <= 0:
+            continue
+        bound = None if pd.isna(u.max_latency_ms) else float(u.max_latency_ms)
+        within = f"within {bound:g} ms of" if bound is not None else "reachable from"
+        near = [x for g, x in plan.user_pairs if g == u.region]
+        if not near:
+            far = sorted((ms, x) for x, ms in plan.user_blocked.get(u.region, []) if ms is not None)
+            nearest = (
+                f"; the nearest, {far[0][1]}, is {far[0][0]:.3f} ms"
+                if far
+                else "; none is reachable at all"
+                if plan.user_blocked.get(u.region)
+                else "; sites.csv has no site with gpu = 1"
+            )
+            out.append(
+                f"region {u.region}: no GPU-capable site {within} {u.site} "
+                f"(users.csv max_latency_ms){nearest}"
+            )
+            continue
+        cut = unprot_users.get(u.region, {})
+        if u.site not in near and near and all(x in cut for x in near):
+            out.append(
+                f"region {u.region}: every GPU-capable site {within} {u.site} ({', '.join(near)}) "
+                "is reached only by protected traffic that cannot survive a single failure "
+                "inside the bound: " + unprotectable_message(ds, cut[near[0]])
+            )
+            continue
+        room = sum(ix.inference_ub.get(x, 0) for x in near)
+        if room < u.racks:
+            out.append(
+                f"region {u.region}: the GPU-capable sites {within} {u.site} "
+                f"({', '.join(near)}) hold at most {room} racks of {rack_kw:g} kW "
+                f"(sites.csv max_racks, max_power_mw); users.csv racks is {u.racks}"
+            )
+    return out
+
+
+def _replication_reach(ds: Dataset, plan: NetworkPlan, ix: ModelIndex) -> list[str]:
+    """Replication (contract §12): a storage site holds storage only if it can send
+    replication to, and (since all sites together receive exactly what all send) receive
+    it from, storage sites of other zones within replication_latency_ms. Those sites must
+    lie in storage_copies zones and hold storage_pb × storage_copies."""
+    dem = ds.settings.demand
+    if not (replication_on(ds) and ix.storage_sites):
+        return []
+    sends = {a for a, _ in plan.replication_pairs}
+    gets = {b for _, b in plan.replication_pairs}
+    able = [x for x in ix.storage_sites if x in sends and x in gets]
+    zone = ds.sites["zone"]
+    zones = sorted({zone[x] for x in able})
+    room = sum(ix.storage_ub[x] for x in able)
+    need = dem.storage_pb * dem.storage_copies
+    if len(zones) >= dem.storage_copies and room >= need - 1e-9:
+        return []
+    within = (
+        ""
+        if dem.replication_latency_ms is None
+        else f" within [demand] replication_latency_ms {dem.replication_latency_ms:g} ms"
+    )
+    cut = []
+    for x in ix.storage_sites:
+        if x in able:
+            continue
+        best = [(ms, b) for a, b, ms in plan.replication_blocked if a == x and ms is not None]
+        nearest = (
+            f"the nearest storage site of another zone, {min(best)[1]}, is {min(best)[0]:.3f} ms"
+            if best
+            else "no path to storage of another zone"
+        )
+        cut.append(f"{x} ({nearest})")
+    shown = "; ".join(cut[:SHOWN]) + (f"; and {len(cut) - SHOWN} more" if len(cut) > SHOWN else "")
+    what = (
+        f"lie in {len(zones)} zone(s) ({', '.join(zones) or 'none'}), "
+        f"[demand] storage_copies is {dem.storage_copies}"
+        if len(zones) < dem.storage_copies
+        else f"hold at most {room:g} PB, {dem.storage_pb:g} PB × {dem.storage_copies} copies "
+        "are needed"
+    )
+    return [
+        f"[demand] replication_gbps_per_pb {dem.replication_gbps_per_pb:g}: every storage copy "
+        f"must replicate to and from storage of another zone{within}; the storage sites that "
+        f"can {what}" + (f". Cut off: {shown}" if cut else "")
+    ]
 
 
 def _sync_reach(

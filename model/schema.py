@@ -185,6 +185,13 @@ ROUTES = Table(
         ),
         _c("route", "str", "", "route id (extension; default a-b, a-b#2 for parallels)"),
         _c("directed", "bool", "", "carries traffic from a to b only (extension)", default=False),
+        _c(
+            "macsec",
+            "bool",
+            "",
+            "traffic leaves our control here: units land on MACsec routers at both ends "
+            "(empty: 1 when the medium is in [network] macsec_media)",
+        ),
     ),
     required_file=False,
 )
@@ -224,6 +231,7 @@ LINK_TYPES = Table(
             "beyond this route length both ends need deep-buffer routers (empty: never)",
             min=0,
         ),
+        _c("stack", "str", "", "vendor stack (empty: fits every stack, e.g. a leased service)"),
     ),
     required_file=True,
     key=("type",),
@@ -269,6 +277,8 @@ ROUTERS = Table(
         _c("capex_usd", "float", "USD", "price per router", default=0.0, min=0),
         _c("power_kw", "float", "kW", "power per router", default=0.0, min=0),
         _c("deep_buffer", "bool", "", "deep-buffer (long-distance lossless) model", default=False),
+        _c("macsec", "bool", "", "encrypts at line rate (MACsec)", default=False),
+        _c("stack", "str", "", "vendor stack (empty: fits every stack)"),
     ),
     required_file=True,
     key=("model",),
@@ -318,6 +328,49 @@ DEMANDS = Table(
     required_file=False,
 )
 
+USERS = Table(
+    "users.csv",
+    "customer regions served by inference racks near them (contract §9)",
+    (
+        _c("region", "id", "", "region id", required=True),
+        _c(
+            "site",
+            "id",
+            "",
+            "where the region's traffic enters the network (often a transit PoP)",
+            required=True,
+        ),
+        _c(
+            "racks",
+            "int",
+            "racks",
+            "inference racks (of [demand] rack_kw) serving the region",
+            required=True,
+            min=0,
+        ),
+        _c(
+            "gbps",
+            "float",
+            "Gbps",
+            "traffic between the entry site and the region's racks, each direction",
+            required=True,
+            min=0,
+        ),
+        _c(
+            "max_latency_ms",
+            "float",
+            "ms",
+            "one-way latency bound entry site → serving site (empty: none)",
+            min=0,
+            min_exclusive=True,
+        ),
+        _c("protected", "bool", "", "its traffic must survive any single failure", default=False),
+    ),
+    required_file=False,
+    key=("region",),
+    row_noun="region",
+)
+
 SCENARIOS = Table(
     "scenarios.csv",
     "one row per scenario: settings overrides in dotted form",
@@ -342,6 +395,7 @@ TABLES: tuple[Table, ...] = (
     ROUTERS,
     COOLING,
     DEMANDS,
+    USERS,
     SCENARIOS,
 )
 

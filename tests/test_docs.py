@@ -109,7 +109,8 @@ def test_contract_sections_cited_exist() -> None:
     assert {str(n) for n in range(1, 8)} <= headings
     assert "## Planned extensions" in contract
     planned = set(re.findall(r"^- \*\*§(\d+) ", contract, re.M))
-    assert planned == {"8", "9", "10", "11", "12"}
+    assert planned | (headings & {"9", "10", "11", "12"}) == {"8", "9", "10", "11", "12"}
+    assert not planned & headings  # a section is either planned or written
     missing = []
     for path in project_text_files():
         for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):

@@ -36,6 +36,7 @@ CONTRACT = {
     "link_types.csv",
     "routers.csv",
     "cooling.csv",
+    "users.csv",
     "scenarios.csv",
 }
 RAW_CONTROL = [chr(c) for c in range(32) if chr(c) not in "\n"] + ["\x7f", "\u202e"]

@@ -35,6 +35,8 @@ def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
             kw += dem.rack_kw * sum(m.racks[s, k] for k in m.RACK_COOLING)
         if s in ix.storage_ub and dem.storage_kw_per_pb:
             kw += dem.storage_kw_per_pb * m.stor[s]
+        if s in m.INFERENCE_SITES:  # inference racks (contract §9, model/families/users.py)
+            kw += dem.rack_kw * m.inference[s]
         if s in ix.site_routes:
             kw += sum(ds.routers.at[r, "power_kw"] * m.routers[s, r] for r in m.ROUTER_MODELS)
             kw += sum(
@@ -94,6 +96,8 @@ def add_power(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     def used(_: pyo.ConcreteModel, x: str) -> pyo.Expression:
         lit = [r for r in ix.site_routes.get(x, []) if r in m.LIT_ROUTES]
         hosts = sum(m.lit[r] for r in lit) + (m.gpu[x] if x in ix.max_racks else 0)
+        if x in m.INFERENCE_SITES:  # inference racks are whole: ≥ 1 where any are
+            hosts += m.inference[x]
         return m.open[x] <= hosts
 
     m.sites_idle_closed = pyo.Constraint(m.IDLE_CHECKED, rule=used)

@@ -28,7 +28,7 @@ def add_routers(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         return
 
     def at(s: str) -> list[tuple[str, str]]:
-        return [o for o in ix.options if o[0] in ix.site_routes[s]]
+        return ix.site_options.get(s, [])
 
     m.routers_ports = pyo.Constraint(
         m.ROUTER_SITES,

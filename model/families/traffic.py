@@ -66,6 +66,10 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
             return m.h[com.pair]
         if com.kind == "sync":
             return dem.sync_gbps * m.pair[com.pair]
+        if com.kind == "replication":  # model/families/replication.py
+            return m.q[com.pair]
+        if com.kind == "inference":  # model/families/users.py: gbps per rack × racks served
+            return com.gbps * m.serve[com.pair] if com.pair in m.USER_PAIRS else 0.0
         return com.gbps
 
     m.commodity_demand = pyo.Expression(m.COMMODITIES, rule=lambda _, c: demand(c))

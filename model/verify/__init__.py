@@ -27,11 +27,15 @@ Checks (the ``check`` of a violation), one module per group of families:
   ≤ units × capacity + existing_gbps; nothing against a directed route), ``latency``
   (each path's latency recomputed (km × µs/km + slowest allowed DSP + hops) and within
   the commodity's bound from the data), ``routers`` (ports, switching capacity,
-  min_routers_per_site, deep-buffer ports);
+  min_routers_per_site, deep-buffer ports, MACsec ports (§10), models of the chosen
+  stacks (§11));
 - :mod:`.traffic`: ``traffic`` (every commodity carries its demand; storage bandwidth per
   GPU site and per storage site; sync_gbps between every pair of GPU sites; demands.csv
-  in full; with diverse protection, protected_share of each protected demand survives
-  every failure);
+  in full; replication between storage copies (§12); with diverse protection,
+  protected_share of each protected demand survives every failure);
+- :mod:`.users`: ``users`` (contract §9: inference racks at open GPU-capable sites within
+  max_racks together with the training racks; every region served by its racks within its
+  latency bound; inference traffic gbps × racks served / racks each way);
 - :mod:`.costs`: ``costs`` (every cost figure of sites, links and summary recomputed from
   the data).
 

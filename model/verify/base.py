@@ -31,6 +31,11 @@ class VerifierBase:
         self.options = opts.set_index(["route", "type"], drop=False)
         sites = design.sites
         self.rack_count = {s: round(v) for s, v in sites["gpu_racks"].fillna(0).items()}
+        inference = sites["inference_racks"] if "inference_racks" in sites.columns else None
+        self.inference = {  # contract §9: inference racks, beside the training racks
+            s: 0 if inference is None or pd.isna(inference[s]) else inference[s]
+            for s in sites.index
+        }
         self.pb = sites["storage_pb"].fillna(0.0).to_dict()
         self.open = {s: round(v) if not pd.isna(v) else 0 for s, v in sites["open"].items()}
         self.units: dict[tuple[str, str], float] = {}

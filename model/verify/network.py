@@ -7,7 +7,10 @@
   the busiest direction of flows.csv (a ``results`` comparison);
 - ``latency``: each path's latency recomputed (km × µs/km + slowest allowed DSP + hops)
   and within the commodity's bound from the data;
-- ``routers``: ports, switching capacity, min_routers_per_site, deep-buffer ports.
+- ``routers``: ports, switching capacity, min_routers_per_site, deep-buffer ports;
+  MACsec (contract §10): ports of units on MACsec routes ≤ ports of MACsec models, those
+  also past deep_buffer_over_km ≤ ports of models with both, ports needing either ≤ ports
+  of models with either; only models of ``[network] stacks`` (contract §11).
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class NetworkChecks(VerifierBase):
                     why = f"reach_km {_f(lt['reach_km'])} < route km {_f(route['km'])}"
                 elif route["medium"] in excluded:
                     why = f"medium {route['medium']} is excluded"
+                elif not self._in_stacks(lt.get("stack")):
+                    why = f"stack {lt['stack']!r} is not in [network] stacks"
                 else:
                     why = "the route has offers and none for this type"
                 rep.fail("links", obj, f"{_f(n)} units of a type not allowed here: {why}")
@@ -159,6 +164,11 @@ class NetworkChecks(VerifierBase):
                 _tol(want, abs_tol=2e-3),
             )
 
+    def _in_stacks(self, stack: object) -> bool:
+        """Contract §11: an empty stack fits every stack; no stacks chosen: all fit."""
+        stacks = self.s.network.stacks
+        return not stack or pd.isna(stack) or not stacks or stack in stacks
+
     def _directed(self, r: str) -> bool:
         routes = self.ds.routes
         return "directed" in routes.columns and bool(routes.at[r, "directed"])
@@ -169,6 +179,14 @@ class NetworkChecks(VerifierBase):
             return dem.storage_latency_ms
         if p.kind == "sync":
             return dem.sync_latency_ms
+        if p.kind == "replication":
+            return dem.replication_latency_ms
+        if p.kind == "inference":  # inference:A>B@region (contract §9)
+            region = p.commodity.rpartition("@")[2]
+            users = self.ds.users
+            if region in users.index and not pd.isna(users.at[region, "max_latency_ms"]):
+                return float(users.at[region, "max_latency_ms"])
+            return None
         d = p.commodity.removeprefix("demand:")
         if d in self.ds.demands.index and not pd.isna(self.ds.demands.at[d, "max_latency_ms"]):
             return float(self.ds.demands.at[d, "max_latency_ms"])
@@ -242,6 +260,15 @@ class NetworkChecks(VerifierBase):
             if n and self.open[s] != 1:
                 rep.count("routers")
                 rep.fail("routers", obj, f"{n} routers at a closed site")
+            for model_id in sorted(k for k, c in counts.items() if c > 0):
+                rep.count("routers")
+                if not self._in_stacks(routers.at[model_id, "stack"]):
+                    rep.fail(
+                        "routers",
+                        obj,
+                        f"router model {model_id} is of stack {routers.at[model_id, 'stack']!r}, "
+                        f"not of [network] stacks {', '.join(self.s.network.stacks)}",
+                    )
             links = self._site_links(s)
             if not links:
                 continue
@@ -272,3 +299,58 @@ class NetworkChecks(VerifierBase):
                     have,
                     0,
                 )
+            self._macsec(s, links, counts)
+
+    def _macsec(self, s: str, links: list[tuple[str, str, float]], counts: dict[str, int]) -> None:
+        """Contract §10 at site s: ports of units on MACsec routes land on MACsec models;
+        those also past deep_buffer_over_km on models with both; ports that need either on
+        models with either."""
+        le = self._cmp("routers")[1]
+        routes, lts, routers = self.ds.routes, self.ds.link_types, self.ds.routers
+        if "macsec" not in routes.columns:
+            return
+        need = {"macsec": 0.0, "both": 0.0, "either": 0.0}
+        for r, t, u in links:
+            if t not in lts.index:
+                continue
+            ports = lts.at[t, "ports"] * u
+            over = lts.at[t, "deep_buffer_over_km"]
+            deep = over is not None and not pd.isna(over) and routes.at[r, "km"] > over
+            secure = bool(routes.at[r, "macsec"])
+            need["macsec"] += ports if secure else 0.0
+            need["both"] += ports if secure and deep else 0.0
+            need["either"] += ports if secure or deep else 0.0
+        if need["macsec"] <= 0:
+            return
+
+        def have(keep) -> float:
+            return sum(
+                routers.at[k, "ports"] * c
+                for k, c in counts.items()
+                if keep(bool(routers.at[k, "macsec"]), bool(routers.at[k, "deep_buffer"]))
+            )
+
+        obj = f"site {s}"
+        le(
+            obj,
+            "ports of units on MACsec routes > ports of MACsec routers",
+            need["macsec"],
+            have(lambda mac, _deep: mac),
+            0,
+        )
+        le(
+            obj,
+            "ports of units on MACsec routes past deep_buffer_over_km > ports of routers "
+            "with MACsec and deep buffer",
+            need["both"],
+            have(lambda mac, deep: mac and deep),
+            0,
+        )
+        le(
+            obj,
+            "ports of units on MACsec routes or past deep_buffer_over_km > ports of routers "
+            "with MACsec or deep buffer",
+            need["either"],
+            have(lambda mac, deep: mac or deep),
+            0,
+        )

@@ -40,8 +40,8 @@ NUMERIC = {  # columns typed as numbers where present (extensions of extract.py 
     "power_mw it_power_mw network_power_kw gpu_sites storage_sites routes_lit units routers "
     "carbon_usd_per_year gpu_racks rack_capex_usd "
     + " ".join(f"annual_{p}_usd" for p in COST_PARTS),
-    "sites.csv": "open gpu_racks storage_pb it_kw facility_kw pue routers annual_cost_usd "
-    "capex_usd",
+    "sites.csv": "open gpu_racks inference_racks storage_pb it_kw facility_kw pue routers "
+    "annual_cost_usd capex_usd",
     "links.csv": "km units capacity_gbps max_flow_gbps capex_usd power_w opex_usd_per_year "
     "annual_cost_usd",
     "flows.csv": "gbps latency_ms bound_ms protected demand_gbps",
@@ -103,6 +103,7 @@ class Design:
     links: pd.DataFrame  # with a resolved 'route' column
     flows: pd.DataFrame
     paths: list[FlowPath]
+    users: pd.DataFrame | None = None  # users.csv result (contract §9), when written
 
 
 def _read_csv(
@@ -244,7 +245,47 @@ def read_design(
     links = _tie_links(links, ds, report)
     paths = _parse_flows(flows, ds, report)
     run = read_run(result_dir) if tables is None else {}
-    return Design(result_dir, run, summary, sites, links, flows, paths)
+    users = _read_users(result_dir, tables, problems)
+    if problems:
+        raise InputError(f"results in {result_dir} cannot be read", problems)
+    return Design(result_dir, run, summary, sites, links, flows, paths, users)
+
+
+def _read_users(result_dir: Path, tables: Any, problems: list[str]) -> pd.DataFrame | None:
+    """The users.csv result (contract §9) typed, or None when there is none."""
+    frame = None if tables is None else getattr(tables, "users", None)
+    if frame is None:
+        if tables is not None:
+            return None
+        try:
+            data = read_input_file(result_dir / "users.csv", RESULT_LIMIT_BYTES)
+        except InputError as exc:
+            problems.append(str(exc))
+            return None
+        if data is None:
+            return None
+        source: Any = io.BytesIO(data)
+    else:
+        source = io.StringIO(frame.to_csv(index=False))
+    try:
+        df = pd.read_csv(source, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        problems.append(f"users.csv: cannot be read as CSV ({escaped(exc, 300)})")
+        return None
+    need = ["region", "site", "serving_site", "racks", "gbps", "latency_ms"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        problems.append(f"users.csv: required column(s) missing: {', '.join(missing)}")
+        return None
+    for col in ("racks", "gbps", "latency_ms"):
+        num = pd.to_numeric(df[col].where(df[col] != ""), errors="coerce")
+        for i in df.index[num.isna()]:
+            problems.append(
+                f"users.csv row {i + 1} (line {i + 2}), column {col}: value {df[col][i]!r} "
+                "is not a number"
+            )
+        df[col] = num.astype(float)
+    return df
 
 
 def _status(path: Path) -> str | None:

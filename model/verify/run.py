@@ -13,12 +13,13 @@ from model.verify.network import NetworkChecks
 from model.verify.readback import Commodity, Design, commodities, load_result_dataset, read_design
 from model.verify.sites import SiteChecks
 from model.verify.traffic import TrafficChecks
+from model.verify.users import UserChecks
 from model.verify.violations import CHECKS, Report, Violation
 
 log = logging.getLogger(__package__)  # "model.verify", as before the split into a package
 
 
-class Verifier(SiteChecks, NetworkChecks, TrafficChecks, CostChecks):
+class Verifier(SiteChecks, NetworkChecks, TrafficChecks, UserChecks, CostChecks):
     """Every check family; ``getattr(verifier, family)()`` runs one (names in CHECKS)."""
 
 

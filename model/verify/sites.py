@@ -145,7 +145,7 @@ class SiteChecks(VerifierBase):
                 rep.fail(
                     "cooling", obj, f"open site has cooling {method!r}, not a method of cooling.csv"
                 )
-            elif self.rack_count[s] > 0:
+            elif self.rack_count[s] > 0 or self.inference[s] > 0:
                 le(
                     f"{obj} ({method})",
                     "rack_kw > max_rack_kw of its method",
@@ -153,7 +153,8 @@ class SiteChecks(VerifierBase):
                     ds.cooling.at[method, "max_rack_kw"],
                     1e-9,
                 )
-            expect = dem.rack_kw * self.rack_count[s] + dem.storage_kw_per_pb * self.pb[s]
+            expect = dem.rack_kw * (self.rack_count[s] + self.inference[s])
+            expect += dem.storage_kw_per_pb * self.pb[s]
             expect += sum(
                 ds.routers.at[m, "power_kw"] * n for m, n in self.router_counts[s].items()
             )
@@ -162,7 +163,7 @@ class SiteChecks(VerifierBase):
             )
             eq(
                 obj,
-                "it_kw (racks + storage + routers + ½ optics)",
+                "it_kw (training and inference racks + storage + routers + ½ optics)",
                 it,
                 expect,
                 _tol(it, expect, abs_tol=ABS_TOL + 1e-6 * dem.storage_kw_per_pb),

@@ -2,7 +2,8 @@
 
 - ``traffic``: every commodity carries its demand; storage bandwidth per GPU site and per
   storage site; sync_gbps between every pair of GPU sites; demands.csv in full;
-  protected_share of each protected commodity survives every failure.
+  replication between storage copies (contract §12); protected_share of each protected
+  commodity survives every failure.
 
 Who is protected (docs/contract.md §7): storage and scale-across traffic when
 ``link_protection`` is ``diverse``; an explicit demand when its own ``protected`` column is
@@ -36,8 +37,12 @@ class TrafficChecks(VerifierBase):
         storage = [c for c in coms if c.kind == "storage"]
         self._storage(storage)
         for c in coms:
-            if c.kind not in ("storage", "sync", "demand"):
-                rep.fail("traffic", c.name, f"kind {c.kind!r} is not storage, sync or demand")
+            if c.kind not in ("storage", "sync", "demand", "replication", "inference"):
+                rep.fail(
+                    "traffic",
+                    c.name,
+                    f"kind {c.kind!r} is not storage, sync, replication, inference or demand",
+                )
             need = c.demand_gbps * c.multiplicity
             le(
                 c.name,
@@ -79,7 +84,40 @@ class TrafficChecks(VerifierBase):
                 got,
                 _tol(d.gbps, abs_tol=1e-5),
             )
+        self._replication([c for c in coms if c.kind == "replication"])
         self._protection(coms)
+
+    def _replication(self, coms: list[Commodity]) -> None:
+        """Contract §12: with storage_copies > 1 and replication_gbps_per_pb > 0, every
+        storage site sends rate × PB in total to storage sites of other zones and receives
+        no more than rate × PB; no replication traffic otherwise."""
+        eq, le = self._cmp("traffic")
+        dem, sites = self.s.demand, self.ds.sites
+        on = dem.replication_gbps_per_pb > 0 and dem.storage_copies > 1 and dem.storage_pb > 0
+        rate = dem.replication_gbps_per_pb if on else 0.0
+        sent: dict[str, float] = defaultdict(float)
+        got: dict[str, float] = defaultdict(float)
+        for c in coms:
+            self.r.count("traffic")
+            if not on:
+                self.r.fail("traffic", c.name, "replication traffic, but the settings ask none")
+                continue
+            if c.src not in sites.index or c.dst not in sites.index:
+                continue  # reported by the results check
+            if not (sites.at[c.src, "storage"] and sites.at[c.dst, "storage"]):
+                self.r.fail("traffic", c.name, "replication between sites that hold no storage")
+            if sites.at[c.src, "zone"] == sites.at[c.dst, "zone"]:
+                self.r.fail("traffic", c.name, f"replication inside zone {sites.at[c.src, 'zone']}")
+            sent[c.src] += c.demand_gbps
+            got[c.dst] += c.demand_gbps
+        if not on:
+            return
+        for a in sorted(set(self.pb) | set(sent) | set(got)):
+            need = rate * self.pb.get(a, 0.0)
+            obj = f"storage site {a}"
+            tol = _tol(need, abs_tol=1e-5)
+            eq(obj, "replication sent (Σ demand_gbps)", sent[a], need, tol)
+            le(obj, "replication received > replication_gbps_per_pb × PB", got[a], need, tol)
 
     def _storage(self, coms: list[Commodity]) -> None:
         """Storage: Σ_a h_{a,b} + local ≥ storage_gbps_per_rack × racks_b at every GPU site b;
@@ -237,6 +275,12 @@ class TrafficChecks(VerifierBase):
                     res.protected_share > 0
                     and d in demands.index
                     and bool(demands.at[d, "protected"])
+                )
+            elif c.kind == "inference":  # the region's own column (contract §9, §7)
+                g = c.id.rpartition("@")[2]
+                users = self.ds.users
+                prot = (
+                    res.protected_share > 0 and g in users.index and bool(users.at[g, "protected"])
                 )
             else:
                 prot = diverse and res.protected_share > 0

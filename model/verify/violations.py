@@ -20,7 +20,7 @@ CENT = 0.005  # rounding of one money figure in the CSVs
 WATT = 0.0005  # rounding of one kW figure in the CSVs (3 decimals)
 CHECKS = (
     *("results", "sites", "racks", "storage", "zone_survival", "cooling", "links", "capacity"),
-    *("latency", "traffic", "routers", "costs"),
+    *("latency", "traffic", "users", "routers", "costs"),
 )
 COST_PARTS = (
     *("sites", "cooling", "routers", "optics", "link_opex"),
