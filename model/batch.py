@@ -1,6 +1,6 @@
 """A batch of scenarios: validate every override first, solve each scenario in a worker
-process (local processes or a Dask cluster), and compare them in ``comparison.csv`` and
-``comparison.png`` under ``results/<data set>/``.
+process (local processes or a Dask cluster), and compare them in ``comparison.csv``,
+``comparison.png`` and ``report.html`` under ``results/<data set>/``.
 
 A failing scenario never stops the batch: its row says why (``status``, ``exit_code``,
 ``error``). Rows come in the order the scenarios were asked for, whatever order they finish
@@ -435,10 +435,10 @@ def write_csv(df: pd.DataFrame, target: Path) -> Path:
 
 
 def run_batch(cfg: BatchConfig, reporter: Reporter) -> BatchResult:
-    """Validate every scenario, solve them all, write comparison.csv and comparison.png
-    once every scenario has finished. Raises InputError (nothing solved) when any scenario's
-    overrides or name are invalid, :class:`~model.errors.Interrupted` on Ctrl-C (see
-    :func:`interrupted_batch`)."""
+    """Validate every scenario, solve them all, write comparison.csv, comparison.png and
+    report.html once every scenario has finished. Raises InputError (nothing solved) when
+    any scenario's overrides or name are invalid, :class:`~model.errors.Interrupted` on
+    Ctrl-C (see :func:`interrupted_batch`)."""
     start = time.perf_counter()
     name = dataset_name(cfg.data_dir)
     for scenario in cfg.scenarios:  # a name that would leave the results folder: exit 2
@@ -464,9 +464,26 @@ def run_batch(cfg: BatchConfig, reporter: Reporter) -> BatchResult:
     folder = cfg.out_root / datasets[0].name
     csv = write_csv(df, folder / "comparison.csv")
     chart = comparison_chart(df, folder / "comparison.png", f"{datasets[0].name}: scenarios")
+    write_batch_report(df, datasets, cfg, folder)
     wall = time.perf_counter() - start
     log.info("batch of %d scenarios in %.1f s: %s", len(jobs), wall, csv)
     return BatchResult(df, csv, chart, worst_exit(r.exit_code for r in rows), wall)
+
+
+def write_batch_report(
+    df: pd.DataFrame, datasets: Sequence[Dataset], cfg: BatchConfig, folder: Path
+) -> Path:
+    """``report.html`` beside comparison.csv: the comparison, a chart and what changes
+    between the scenarios' designs (read back from their folders); written atomically."""
+    from model.report_html.compare import read_design, render_batch, write_page
+
+    designs = {
+        str(s): read_design(folder / str(s)) if code == EXIT_OK else None
+        for s, code in zip(df["scenario"], df["exit_code"], strict=True)
+    }
+    gaps = [ds.settings.solver.mip_gap for ds in datasets]
+    gap = cfg.opts.mip_gap if cfg.opts.mip_gap is not None else max(gaps, default=0.0)
+    return write_page(render_batch(datasets[0].name, df, designs, gap), folder / "report.html")
 
 
 def interrupted_batch(
@@ -489,12 +506,13 @@ def interrupted_batch(
         return Interrupted()
     folder = cfg.out_root / name
     removed = []
-    for file in ("comparison.csv", "comparison.png"):
+    for file in ("comparison.csv", "comparison.png", "report.html"):
         if (folder / file).exists():
             (folder / file).unlink()
             removed.append(file)
     were, they = ("were", "they") if len(removed) > 1 else ("was", "it")
-    note = f"; the earlier {' and '.join(removed)} {were} removed ({they} described other results)"
+    named = " and ".join([", ".join(removed[:-1]), removed[-1]] if len(removed) > 1 else removed)
+    note = f"; the earlier {named} {were} removed ({they} described other results)"
     return Interrupted(
         f"{len(written)} of {len(jobs)} scenarios had finished and were written "
         f"({', '.join(written)}); the others' earlier results are left as they were; "

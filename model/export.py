@@ -287,27 +287,59 @@ def scenario_lock(target: Path) -> Iterator[Path]:
 
 
 def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
-    """Write summary/sites/links/flows(/failures) CSVs and run.json to ``target``
+    """Write summary/sites/links/flows(/failures) CSVs, run.json and the documented extras
+    (report.html, design.geojson, design.xlsx: :func:`extra_files`) to ``target``
     atomically."""
-    names = ("summary", "sites", "links", "flows", "failures")
+    names = ("summary", "sites", "links", "flows", "failures", "users")
     frames = {n: getattr(tables, n) for n in names if getattr(tables, n) is not None}
-    return write_folder(target, frames, run)
+    return write_folder(target, frames, run, extra_files(frames, run))
 
 
-def write_folder(target: Path, frames: dict[str, pd.DataFrame], run: dict[str, Any]) -> Path:
-    """Write ``<name>.csv`` per frame and run.json into a temporary folder beside
-    ``target``, then rename it into place (an earlier folder is replaced only then; when
-    the run stops between the two renames the earlier folder is put back)."""
+def extra_files(frames: dict[str, pd.DataFrame], run: dict[str, Any]) -> dict[str, str | bytes]:
+    """What a results folder holds besides the CSVs and run.json: ``report.html`` always;
+    for a design also ``design.geojson`` and ``design.xlsx``. All made from the tables and
+    run.json, so the same results give the same files."""
+    from model.report_html import render_run  # not needed by a plain ``import model``
+    from model.workbook import workbook_bytes
+
+    out: dict[str, str | bytes] = {"report.html": render_run(frames, run)}
+    if "sites" in frames and "links" in frames:
+        from model.geo import geojson_text
+
+        out["design.geojson"] = geojson_text(frames["sites"], frames["links"])
+    out["design.xlsx"] = workbook_bytes(frames)
+    return out
+
+
+def write_folder(
+    target: Path,
+    frames: dict[str, pd.DataFrame],
+    run: dict[str, Any],
+    extras: dict[str, str | bytes] | None = None,
+) -> Path:
+    """Write ``<name>.csv`` per frame, run.json and ``extras`` (file name → text or bytes;
+    by default :func:`extra_files` of an infeasible run's frames, none otherwise) into a
+    temporary folder beside ``target``, then rename it into place (an earlier folder is
+    replaced only then; when the run stops between the two renames the earlier folder is
+    put back)."""
     problem = _component_problem(target.name, "results folder name")
     if problem:
         raise InputError(problem)
+    if extras is None:
+        extras = extra_files(frames, run) if "infeasibility" in frames else {}
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = make_temp_dir(target.parent, f".{target.name}.tmp-")
-    log.debug("writing %d tables and run.json to %s", len(frames), tmp)
+    log.debug("writing %d tables, run.json and %s to %s", len(frames), sorted(extras), tmp)
     try:
         for name, frame in frames.items():
             frame.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         (tmp / "run.json").write_text(json.dumps(run, indent=2, sort_keys=True, default=str) + "\n")
+        for name, content in extras.items():
+            path = tmp / name
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
         replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -231,9 +231,9 @@ def pareto_front(
     tee: bool | TextIO = False,
 ) -> ParetoResult:
     """Solve the front; write ``out_root/<data set>/<scenario>/pareto/`` (pareto.csv,
-    pareto.png, one design folder per point) atomically unless ``out_root`` is None. The
-    scenario's lock (:func:`~model.export.scenario_lock`) is held from the first solve to
-    the rename."""
+    pareto.png, report.html, one design folder per point) atomically unless ``out_root`` is
+    None. The scenario's lock (:func:`~model.export.scenario_lock`) is held from the first
+    solve to the rename."""
     opts = opts or ParetoOptions()
     if opts.points < 2:
         raise ValueError(f"a front needs at least 2 points, got {opts.points}")
@@ -342,5 +342,17 @@ def _solve_points(
 
 
 def _write_front(table: pd.DataFrame, folder: Path, title: str) -> None:
+    """pareto.csv, pareto.png and report.html (the front and what changes from point to
+    point, read back from the point folders already written in ``folder``)."""
+    from model.report_html.compare import read_design, render_pareto, write_page
+
     table.to_csv(folder / "pareto.csv", index=False, lineterminator="\n")
     pareto_chart(table, folder / "pareto.png", title)
+    width = max(2, len(str(len(table))))
+    designs = {
+        str(p): read_design(folder / f"point_{int(p):0{width}d}")
+        if s in ("optimal", "feasible")
+        else None
+        for p, s in zip(table["point"], table["status"], strict=True)
+    }
+    write_page(render_pareto(title, table, designs), folder / "report.html")

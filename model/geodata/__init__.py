@@ -1,0 +1,1 @@
+"""Map geometry shipped with the package (Natural Earth, public domain; README.md here)."""
