@@ -32,7 +32,9 @@ from model.export import (
     scenario_name_problem,
 )
 from model.logs import StderrHandler
+from model.other_solvers import problem as solver_problem
 from model.pipeline import SolveOptions, run_scenario
+from model.progress import Progress
 
 log = logging.getLogger("model")
 
@@ -116,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, metavar="N", help="solver threads")
     p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
     p.add_argument(
+        "--solver",
+        metavar="NAME",
+        help="MILP solver: highs (default, built in) or one Pyomo drives where installed "
+        "(cbc, scip, glpk, gurobi, cplex, ...)",
+    )
+    p.add_argument(
         "--screen",
         type=int,
         metavar="N",
@@ -168,6 +176,12 @@ def _check_args(args: argparse.Namespace) -> str | None:
             return f"{name} must be positive, got {value}"
     if args.screen is not None and args.screen < 0:
         return f"--screen must be 0 (off) or more, got {args.screen}"
+    if args.solver is not None:
+        unavailable = solver_problem(args.solver)
+        if unavailable:
+            return unavailable
+        if args.pareto is not None and args.solver != "highs":
+            return "--pareto uses HiGHS (each point starts from the last one's design)"
     if args.pareto is not None and args.pareto < 2:
         return f"--pareto needs at least 2 points, got {args.pareto}"
     if args.pareto is not None and (args.all or len(args.scenario or []) > 1 or args.dask):
@@ -205,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         err.print(f"error: {problem}")
         return EXIT_INPUT
-    opts = SolveOptions(args.time_limit, args.mip_gap, args.threads, args.seed, args.screen)
+    opts = SolveOptions(
+        args.time_limit, args.mip_gap, args.threads, args.seed, args.screen, args.solver
+    )
     scenarios = list(dict.fromkeys(args.scenario or ["base"]))
     work: Callable[[], int]
     if args.pareto is not None:
@@ -247,7 +263,13 @@ def _gap_text(gap: float | None) -> str:
 
 def _single(args: argparse.Namespace, scenario: str, opts: SolveOptions, console: Console) -> int:
     tee = sys.stderr if args.verbose else False  # the HiGHS log; stdout is for the result
-    result = run_scenario(args.dataset, scenario, args.out, opts, tee=tee)
+    # the live line (elapsed, best design, bound, gap) unless -q, or -v shows HiGHS's log
+    progress = None if args.quiet or args.verbose else Progress(sys.stderr)
+    try:
+        result = run_scenario(args.dataset, scenario, args.out, opts, tee=tee, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if args.quiet:
         s = result.tables.summary.iloc[0]
         print(

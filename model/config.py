@@ -92,7 +92,8 @@ class _Section(BaseModel):
             return _check_number(value)
         if get_origin(ann) is dict and isinstance(value, dict):
             args = get_args(ann)
-            if len(args) == 2 and _is_number_type(args[1]):
+            mixed = bool({bool, str} & set(get_args(args[1]))) if len(args) == 2 else False
+            if len(args) == 2 and _is_number_type(args[1]) and not mixed:
                 for key, item in value.items():
                     try:
                         _check_number(item)
@@ -137,6 +138,24 @@ class Demand(_Section):
         None, ge=1, le=1e5, description="most GPU sites (empty: no limit)"
     )
     min_racks_per_gpu_site: int = Field(1, ge=1, le=1e6, description="fewest racks at a GPU site")
+    serve_users: bool = Field(
+        True,
+        description="serve the regions of users.csv (extension; false: the file is checked "
+        "but not served, so scenarios can compare designs with and without users)",
+    )
+    replication_gbps_per_pb: float = Field(
+        0.0,
+        ge=0,
+        le=1e5,
+        description="replication each storage site sends per PB it holds to storage sites of "
+        "other zones, Gbps/PB (0: off; only with storage_copies > 1)",
+    )
+    replication_latency_ms: float | None = Field(
+        None,
+        gt=0,
+        le=1e4,
+        description="max one-way latency of replication traffic, ms (empty: none)",
+    )
 
 
 class Resilience(_Section):
@@ -197,6 +216,13 @@ class Network(_Section):
     )
     max_route_km: float = Field(1500.0, gt=0, le=4e4, description="longest generated route, km")
     paths_per_pair: int = Field(4, ge=1, le=1000, description="candidate paths per commodity")
+    enumerate_paths_up_to: int = Field(
+        128,
+        ge=0,
+        le=100_000,
+        description="give path-routed commodities every simple path inside their bound when "
+        "each has at most this many (then optimal over all paths); 0: off",
+    )
     hop_latency_us: float = Field(
         5.0, ge=0, le=1e6, description="router traversal per intermediate site"
     )
@@ -213,6 +239,16 @@ class Network(_Section):
     exclude_media: tuple[str, ...] = Field(
         (), description="media whose routes may not be used (extension, e.g. ['hcf'])"
     )
+    macsec_media: tuple[str, ...] = Field(
+        (),
+        description="media whose routes need MACsec at both ends where routes.csv macsec is "
+        "empty or absent (e.g. ['apn'])",
+    )
+    stacks: tuple[str, ...] = Field(
+        (),
+        description="router and link-type stacks that may be placed, mixed freely (empty: "
+        "all); models and types with an empty stack fit every stack",
+    )
 
     @field_validator("latency_us_per_km")
     @classmethod
@@ -225,7 +261,7 @@ class Network(_Section):
                 raise ValueError(f"medium {quoted(medium)}: {us} is not a latency ≥ 0 µs/km")
         return value
 
-    @field_validator("exclude_media", mode="before")
+    @field_validator("exclude_media", "macsec_media", "stacks", mode="before")
     @classmethod
     def _split_media(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -240,6 +276,17 @@ class SolverSettings(_Section):
     mip_gap: float = Field(1e-4, ge=0, description="relative MIP gap at which to stop")
     threads: int = Field(1, ge=1, description="solver threads (1 is fully deterministic)")
     seed: int = Field(0, ge=0, description="solver random seed")
+    name: str = Field(
+        "highs",
+        pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,40}$",
+        description="MILP solver: highs (built in), or any solver Pyomo drives where "
+        "installed (cbc, scip, glpk, gurobi, cplex, ...); the pricing LPs use HiGHS",
+    )
+    highs_options: dict[str, bool | int | float | str] = Field(
+        default_factory=dict,
+        description="more HiGHS options by HiGHS's own names, e.g. "
+        "{ mip_heuristic_effort = 0.3 } (an unknown name or value stops the run)",
+    )
     screen_gpu_sites: int | None = Field(
         None,
         ge=0,
@@ -247,6 +294,17 @@ class SolverSettings(_Section):
         "cheapest per rack), as a MIP start for the full model; empty: 12 when more than 60 "
         "sites may host GPUs, else off; 0: off",
     )
+
+    @field_validator("highs_options")
+    @classmethod
+    def _finite_options(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, item in value.items():
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                try:
+                    _check_number(item)
+                except ValueError as exc:
+                    raise ValueError(f"key {quoted(key)}: {exc}") from None
+        return value
 
     def screen_keep(self, gpu_candidates: int) -> int:
         """GPU sites the first-design model keeps; 0 when screening is off."""

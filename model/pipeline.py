@@ -14,7 +14,13 @@ import pandas as pd
 
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
-from model.errors import DesignCheckError, InfeasibleError, NoDesignError, ScaleacrossError
+from model.errors import (
+    DesignCheckError,
+    InfeasibleError,
+    InputError,
+    NoDesignError,
+    ScaleacrossError,
+)
 from model.explain import COLUMNS as EXPLAIN_COLUMNS
 from model.explain import explain_infeasibility
 from model.export import (
@@ -27,18 +33,18 @@ from model.export import (
 )
 from model.extract import SUMMARY_COLUMNS, Tables, extract
 from model.failures import failure_report_tables, worst_case
+from model.highs_direct import highs_seconds
 from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
+from model.other_solvers import problem as solver_problem
 from model.precheck import check_feasibility
 from model.screen import FirstDesign, first_design, transfer
-from model.solver import Outcome, WarmStartHighs, solve
+from model.solver import DirectHighs, Outcome, solve
 from model.verify import verify_tables
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-#: The phases that spend the time limit before the MIP solve.
-BEFORE_SOLVE = ("colgen", "first_design", "first_design_start")
 
 
 @dataclass
@@ -61,6 +67,7 @@ class SolveOptions:
     threads: int | None = None
     seed: int | None = None
     screen_gpu_sites: int | None = None
+    name: str | None = None  # the solver (``[solver] name``)
 
 
 def _timed(timings: dict[str, float], phase: str, fn: Callable[[], T]) -> T:
@@ -88,17 +95,23 @@ def run_scenario(
     out_root: str | Path | None = "results",
     opts: SolveOptions | None = None,
     tee: bool | TextIO = False,
+    progress: Callable[[Any], None] | None = None,
 ) -> RunResult:
     """Solve one scenario; write its results under ``out_root/<data set>/<scenario>/``
-    (nothing is written when ``out_root`` is None). Raises ScaleacrossError subclasses;
+    (nothing is written when ``out_root`` is None). ``progress``: called with HiGHS's MIP
+    logging data during the solve (model/progress.py). Raises ScaleacrossError subclasses;
     BusyError when another run is writing the same scenario (held from before the solve to
     after the rename, see :func:`~model.export.scenario_lock`)."""
+    started = time.perf_counter()  # the time limit counts from here (docs/model.md)
     timings: dict[str, float] = {}
     target = (
         None if out_root is None else results_target(out_root, dataset_name(data_dir), scenario)
     )
     ds = _timed(timings, "load", lambda: load_dataset(data_dir, scenario))
     ds = effective(ds, opts or SolveOptions())
+    unavailable = solver_problem(ds.settings.solver.name)
+    if unavailable:
+        raise InputError(unavailable)
     log.debug(
         "data set %s (%s), scenario %s: %d sites, %d routes%s, %d link types, %d demands; "
         "overrides %s; solver %s",
@@ -114,10 +127,10 @@ def run_scenario(
         ds.settings.solver.model_dump(),
     )
     if target is None:
-        return _solve_and_write(ds, data_dir, None, timings, tee)
+        return _solve_and_write(ds, data_dir, None, timings, tee, progress, started)
     log.debug("results go to %s", target.resolve())
     with scenario_lock(target):
-        return _solve_and_write(ds, data_dir, target, timings, tee)
+        return _solve_and_write(ds, data_dir, target, timings, tee, progress, started)
 
 
 def _solve_and_write(
@@ -126,7 +139,11 @@ def _solve_and_write(
     target: Path | None,
     timings: dict[str, float],
     tee: bool | TextIO,
+    progress: Callable[[Any], None] | None = None,
+    started: float | None = None,
 ) -> RunResult:
+    started = time.perf_counter() if started is None else started
+    highs_before = highs_seconds()
     plan = _timed(timings, "network", lambda: plan_network(ds))
     ix = _timed(timings, "index", lambda: build_index(ds, plan))
     log.debug(
@@ -157,7 +174,7 @@ def _solve_and_write(
         "%(constraints)d constraints",
         size,
     )
-    outcome, first = solve_scenario(ds, model, timings, tee)
+    outcome, first = solve_scenario(ds, model, timings, tee, progress, started)
     if outcome.status == "infeasible":
         rows = _timed(timings, "explain", lambda: explain_infeasibility(model, ds, ix, plan))
         _write_infeasible(target, ds, rows, timings)
@@ -172,9 +189,6 @@ def _solve_and_write(
             f"no design found within the limits ({outcome.termination}; time limit "
             f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
         )
-    # Seconds of the time limit used so far: root columns, screening, hand-over and solve.
-    used = sum(timings.get(k, 0.0) for k in (*BEFORE_SOLVE, "solve"))
-    solve_started = time.perf_counter() - used
     paths, outcome = _timed(
         timings,
         "colgen_design",
@@ -184,7 +198,8 @@ def _solve_and_write(
             outcome,
             routing,
             ds.settings.solver,
-            lambda: time.perf_counter() - solve_started,
+            lambda: time.perf_counter() - started,
+            timings.get("index", 0.0) + timings.get("build", 0.0),
         ),
     )
     plan, ix, model = paths.plan, paths.ix, paths.model
@@ -216,6 +231,8 @@ def _solve_and_write(
             "storage_pairs_blocked_by_latency": [list(p[:2]) for p in plan.storage_blocked],
         },
         "rack_capex_usd": float(tables.summary.at[0, "rack_capex_usd"]),
+        # HiGHS's own seconds in this run: the MIP, the first design, the pricing LPs
+        "highs_s": round(highs_seconds() - highs_before, 3),
     }
     out_dir = None
     if target is not None:
@@ -236,33 +253,39 @@ def _with_routing(summary: pd.DataFrame, routing: dict[str, Any]) -> pd.DataFram
 
 
 def solve_scenario(
-    ds: Dataset, model: Any, timings: dict[str, float], tee: bool | TextIO = False
+    ds: Dataset,
+    model: Any,
+    timings: dict[str, float],
+    tee: bool | TextIO = False,
+    progress: Callable[[Any], None] | None = None,
+    started: float | None = None,
 ) -> tuple[Outcome, FirstDesign | None]:
     """Solve the full model. On large sets (``[solver] screen_gpu_sites``) a model
     restricted to the cheapest GPU sites is solved first (at most a fifth of the time limit,
-    60 s) and its design starts HiGHS; the whole run, root column generation included, keeps
-    to the time limit."""
+    60 s) and its design starts HiGHS. The time limit counts from ``started`` (the run's
+    start: loading, the network plan, the build and root column generation spend it too);
+    the MIP gets what is left, at least a second (the limit itself when shorter)."""
+    started = time.perf_counter() if started is None else started
     settings = ds.settings.solver
     keep = settings.screen_keep(int(ds.sites["gpu"].astype(bool).sum()))
     first, solver = None, None
     if keep:
         budget = min(60.0, settings.time_limit_s / 5)
         first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
-    # The completing LP gets an instance of its own: reusing the full solve's persistent
-    # instance for it saves one hand-over of the model, but at 200 generated sites that
-    # full solve then ran 120 s past its time limit (HiGHS 1.15.1) and was killed.
-    started = first is not None and _timed(
+    carried = first is not None and _timed(
         timings, "first_design_start", lambda: transfer(first.model, model, settings)
     )
-    if started:
-        solver = WarmStartHighs()
+    if carried:
+        solver = DirectHighs()
         solver.warm_start = True
-    # The time limit covers the root column generation and the first design too.
-    spent = sum(timings.get(k, 0.0) for k in BEFORE_SOLVE)
-    if spent > 0:  # at least a second (the limit itself when shorter) for the MIP
-        left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent)
-        settings = settings.model_copy(update={"time_limit_s": left})
-    outcome = _timed(timings, "solve", lambda: solve(model, settings, tee=tee, solver=solver))
+    spent = time.perf_counter() - started
+    left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent)
+    settings = settings.model_copy(update={"time_limit_s": left})
+    outcome = _timed(
+        timings,
+        "solve",
+        lambda: solve(model, settings, tee=tee, solver=solver, progress=progress),
+    )
     return outcome, first
 
 

@@ -1,5 +1,5 @@
-"""Solve with HiGHS through Pyomo's ``contrib.solver`` interface; return an outcome record
-that keeps the termination condition apart from the solution status."""
+"""Solve with HiGHS (model/highs_direct.py); return an outcome record that keeps the
+termination condition apart from the solution status."""
 
 from __future__ import annotations
 
@@ -8,20 +8,18 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-import highspy
-import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.common.errors import InfeasibleConstraintException
 
 from model.config import SolverSettings
-from model.errors import Interrupted
+from model.errors import InputError, Interrupted
+from model.highs_direct import DirectHighs, RawResult
+from model.other_solvers import HIGHS, solve_other
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +36,8 @@ class Outcome:
     mip_gap: float | None
     solve_s: float
     message: str = ""
+    handover_s: float = 0.0  # compiling the model and handing it to HiGHS, part of solve_s
+    highs_s: float = 0.0  # HiGHS's own run, part of solve_s
 
     @property
     def has_design(self) -> bool:
@@ -56,34 +56,7 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
-_INFEASIBLE = {
-    TerminationCondition.provenInfeasible,
-    TerminationCondition.locallyInfeasible,
-    TerminationCondition.infeasibleOrUnbounded,
-}
-_LIMITS = {
-    TerminationCondition.maxTimeLimit,
-    TerminationCondition.iterationLimit,
-    TerminationCondition.objectiveLimit,
-    TerminationCondition.minStepLength,
-}
-
-
-class _InterruptSeen(logging.Filter):
-    """Drops Pyomo's warning about HiGHS's ``kInterrupt`` status (Pyomo 6.10 has no
-    termination condition for it) and remembers that HiGHS was interrupted."""
-
-    logger = logging.getLogger("pyomo.contrib.solver.solvers.highs")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "kInterrupt" in record.getMessage():
-            self.seen = True
-            return False
-        return True
+_INFEASIBLE = {"provenInfeasible", "locallyInfeasible", "infeasibleOrUnbounded"}
 
 
 @contextmanager
@@ -94,21 +67,14 @@ def _cancel_on_ctrl_c(solver: Any, pressed: list[bool]) -> Iterator[None]:
     interrupted. A second Ctrl-C, or one before HiGHS has started, raises
     KeyboardInterrupt. The handler is installed only in the main thread and when SIGINT has
     Python's default handler (batch workers ignore SIGINT)."""
-    seen = _InterruptSeen()
-    seen.logger.addFilter(seen)
-    try:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            with _sigint_cancels(solver, pressed):
-                yield
-        else:
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        with _sigint_cancels(solver, pressed):
             yield
-    finally:
-        seen.logger.removeFilter(seen)
-        if seen.seen and not pressed:
-            pressed.append(True)
+    else:
+        yield
 
 
 @contextmanager
@@ -130,48 +96,55 @@ def _sigint_cancels(solver: Any, pressed: list[bool]) -> Iterator[None]:
 
 
 def solve(
-    m: pyo.ConcreteModel, opts: SolverSettings, tee: bool | TextIO = False, solver: Any = None
+    m: pyo.ConcreteModel,
+    opts: SolverSettings,
+    tee: bool | TextIO = False,
+    solver: Any = None,
+    progress: Callable[[Any], None] | None = None,
 ) -> Outcome:
     """Solve ``m`` with HiGHS under ``opts``; load the solution when there is one.
 
-    ``solver``: a (persistent) HiGHS interface to reuse across a sequence of solves of the
-    same model, e.g. the points of a Pareto front; a new one per call when None. ``tee``:
-    copy the HiGHS log to stdout (True) or to the stream given. Ctrl-C stops HiGHS and raises
-    :class:`~model.errors.Interrupted`, whatever HiGHS found by then."""
-    solver = solver if solver is not None else SolverFactory("highs")
-    if not solver.available():
-        return Outcome(
-            "error",
-            "solverUnavailable",
-            "noSolution",
-            None,
-            None,
-            None,
-            0.0,
-            "HiGHS is not available: pip install highspy",
-        )
+    ``solver``: a :class:`DirectHighs` (``warm_start`` set: the variables' current values
+    start HiGHS); a new one per call when None. The time limit counts from this call: the
+    hand-over of the model to HiGHS is part of it. ``tee``: copy the HiGHS log to stdout
+    (True) or to the stream given. ``progress``: called with HiGHS's MIP logging data
+    (model/progress.py). Ctrl-C stops HiGHS and raises :class:`~model.errors.Interrupted`,
+    whatever HiGHS found by then."""
+    if opts.name != HIGHS:
+        warm = bool(solver is not None and solver.warm_start)
+        return _other(m, opts, tee, warm)
+    solver = solver if solver is not None else DirectHighs()
     log.debug(
-        "HiGHS: time limit %g s, relative gap %g, %d thread(s), seed %d%s",
+        "HiGHS: time limit %.2f s, relative gap %g, %d thread(s), seed %d%s",
         opts.time_limit_s,
         opts.mip_gap,
         opts.threads,
         opts.seed,
-        ", warm start" if getattr(solver, "warm_start", False) else "",
+        ", warm start" if solver.warm_start else "",
     )
     start = time.perf_counter()
     pressed: list[bool] = []
     try:
         with _cancel_on_ctrl_c(solver, pressed):
-            res = solver.solve(
+            raw = solver.solve(
                 m,
-                tee=tee,
                 time_limit=opts.time_limit_s,
                 rel_gap=opts.mip_gap,
                 threads=opts.threads,
-                solver_options={"random_seed": opts.seed, "mip_abs_gap": 1e-6},
-                load_solutions=False,
-                raise_exception_on_nonoptimal_result=False,
+                seed=opts.seed,
+                tee=tee,
+                on_log=progress,
+                started=start,
+                options=opts.highs_options,
             )
+    except InputError:  # [solver] highs_options that HiGHS refuses
+        raise
+    except InfeasibleConstraintException as exc:  # a constant row that cannot hold
+        elapsed = time.perf_counter() - start
+        log.info("solve: infeasible before HiGHS ran (%s)", exc)
+        return Outcome(
+            "infeasible", "provenInfeasible", "noSolution", None, None, None, elapsed, str(exc)
+        )
     except Exception as exc:  # the solver itself failed: report, never pass off a design
         if pressed:  # ... because Ctrl-C was pressed twice
             raise Interrupted() from None
@@ -187,76 +160,83 @@ def solve(
             f"solver error: {exc}",
         )
     elapsed = time.perf_counter() - start
-    tc, ss = res.termination_condition, res.solution_status
-    if pressed or tc == TerminationCondition.interrupted:
-        log.debug("HiGHS stopped by Ctrl-C after %.2f s (%s, %s)", elapsed, tc.name, ss.name)
+    if pressed or raw.interrupted:
+        log.debug("HiGHS stopped by Ctrl-C after %.2f s (%s)", elapsed, raw.termination)
         raise Interrupted()
-    objective = res.incumbent_objective
-    bound = res.objective_bound
-    bound = None if bound is None or not math.isfinite(bound) else float(bound)
-    has_solution = ss in (SolutionStatus.optimal, SolutionStatus.feasible)
-    if has_solution:
-        res.solution_loader.load_vars()
-    if tc == TerminationCondition.convergenceCriteriaSatisfied and has_solution:
+    return _outcome(raw, elapsed)
+
+
+def _other(m: pyo.ConcreteModel, opts: SolverSettings, tee: bool | TextIO, warm: bool) -> Outcome:
+    """A solve by another solver than HiGHS (model/other_solvers.py)."""
+    log.debug("%s: time limit %.2f s, relative gap %g", opts.name, opts.time_limit_s, opts.mip_gap)
+    try:
+        rec = solve_other(m, opts, tee, warm)
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    except Exception as exc:  # the solver failed: report, never pass off a design
+        log.exception("%s failed", opts.name)
+        return Outcome("error", "error", "noSolution", None, None, None, 0.0, f"{exc}")
+    gap = relative_gap(rec["objective"], rec["bound"]) if rec["objective"] is not None else None
+    log.info(
+        "solve (%s): %s (%s) objective=%s bound=%s gap=%s in %.2f s",
+        opts.name,
+        rec["status"],
+        rec["termination"],
+        rec["objective"],
+        rec["bound"],
+        gap,
+        rec["solve_s"],
+    )
+    return Outcome(mip_gap=gap, highs_s=0.0, **rec)
+
+
+def _outcome(raw: RawResult, elapsed: float) -> Outcome:
+    """The outcome record of one HiGHS run."""
+    tc = raw.termination
+    if tc == "convergenceCriteriaSatisfied" and raw.has_solution:
         status = "optimal"
-    elif has_solution and (tc in _LIMITS or ss == SolutionStatus.feasible):
+    elif raw.has_solution:
         status = "feasible"
     elif tc in _INFEASIBLE:
         status = "infeasible"
     else:
         status = "error"
-    gap = relative_gap(objective, bound) if has_solution else None
+    solution = "optimal" if raw.optimal and raw.has_solution else (
+        "feasible" if raw.has_solution else "noSolution"
+    )
+    gap = relative_gap(raw.objective, raw.bound) if raw.has_solution else None
     msg = {
         "optimal": "optimal within the MIP gap",
-        "feasible": f"stopped at {tc.name} with a design, gap not closed",
+        "feasible": f"stopped at {tc} with a design, gap not closed",
         "infeasible": "HiGHS proved the model infeasible",
-        "error": f"no design: {tc.name}",
+        "error": f"no design: {tc}",
     }[status]
     log.info(
-        "solve: %s (%s, %s) objective=%s bound=%s gap=%s in %.2f s",
+        "solve: %s (%s, %s) objective=%s bound=%s gap=%s in %.2f s "
+        "(hand-over %.2f s, HiGHS %.2f s)",
         status,
-        tc.name,
-        ss.name,
-        objective,
-        bound,
+        tc,
+        solution,
+        raw.objective,
+        raw.bound,
         gap,
         elapsed,
+        raw.handover_s,
+        raw.run_s,
     )
-    return Outcome(status, tc.name, ss.name, objective, bound, gap, elapsed, msg)
+    return Outcome(
+        status,
+        tc,
+        solution,
+        raw.objective,
+        raw.bound,
+        gap,
+        elapsed,
+        msg,
+        handover_s=round(raw.handover_s, 6),
+        highs_s=round(raw.run_s, 6),
+    )
 
 
-class WarmStartHighs(Highs):
-    """The persistent ``contrib.solver`` HiGHS interface, passing the model's current
-    variable values to HiGHS as a MIP start right before each run. It must be set after
-    this solve's model updates: HiGHS drops a set solution when the model changes."""
-
-    warm_start: bool = False
-
-    def _solve(self) -> Any:
-        if self.warm_start:
-            try:
-                self._set_mip_start()
-            except (AttributeError, KeyError, TypeError) as exc:  # private API moved
-                log.warning("MIP warm start unavailable (%s); solving cold", exc)
-                self.warm_start = False
-        return super()._solve()
-
-    def _set_mip_start(self) -> None:
-        columns = self._pyomo_var_to_solver_var_map
-        values = np.zeros(len(columns))
-        known = 0
-        for var_id, col in columns.items():
-            var = self._vars[var_id][0]
-            if var.value is None:
-                continue
-            x = float(var.value)
-            values[col] = round(x) if var.is_integer() or var.is_binary() else x
-            known += 1
-        if not known:
-            return
-        start = highspy.HighsSolution()
-        start.col_value = values
-        start.value_valid = True
-        start.dual_valid = False
-        self._solver_model.setSolution(start)
-        log.debug("MIP start: %d of %d columns", known, len(columns))
+#: Kept for callers that reuse one solver object across solves with a MIP start.
+WarmStartHighs = DirectHighs

@@ -208,24 +208,17 @@ def test_keyboard_interrupt_is_exit_130(
 def test_an_interrupted_highs_solve_is_not_a_missing_design(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from model import solver
+    from model.highs_direct import DirectHighs
 
-    real = solver.SolverFactory
+    real = DirectHighs._run
 
-    class Pressed:  # HiGHS as Ctrl-C leaves it: stopped, maybe with a design
-        def __init__(self, name: str) -> None:
-            self.inner = real(name)
+    def interrupted(self: DirectHighs, h: object) -> object:
+        # HiGHS as Ctrl-C leaves it: stopped at its first interrupt check (kInterrupt)
+        h.cbSimplexInterrupt.subscribe(lambda e: e.interrupt())
+        h.cbMipInterrupt.subscribe(lambda e: e.interrupt())
+        return real(self, h)
 
-        def available(self) -> bool:
-            return True
-
-        def solve(self, model: object, **kw: object) -> object:
-            res = self.inner.solve(model, **kw)
-            logger = solver._InterruptSeen.logger
-            logger.warning("Received unhandled status=<HighsModelStatus.kInterrupt: 17>")
-            return res
-
-    monkeypatch.setattr(solver, "SolverFactory", Pressed)
+    monkeypatch.setattr(DirectHighs, "_run", interrupted)
     ds = two_sites(tmp_path / "tiny")
     assert main([str(ds), "--out", str(tmp_path / "res")]) == EXIT_INTERRUPTED
     err = capsys.readouterr().err
@@ -502,7 +495,7 @@ def test_verbose_shows_the_debug_log(tmp_path: Path, capfd: pytest.CaptureFixtur
     for line in (
         "DEBUG model.pipeline: phase solve: started",
         "DEBUG model.pipeline: data set tiny (",
-        "DEBUG model.solver: HiGHS: time limit 60 s",
+        "DEBUG model.solver: HiGHS: time limit 5",  # what is left of the run's 60 s
         f"DEBUG model.export: lock {tmp_path}/res/tiny/.base.lock taken",
     ):
         assert line in err

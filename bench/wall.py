@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Whole runs of ``solve.py`` as a planner runs them: wall clock against the time limit,
+the share of the wall spent outside HiGHS, peak memory. Not a test.
+
+    python bench/wall.py [DATA ...] [--sites 100 200] [--seed 7] [--time-limit S]
+                         [--screen N] [--extra "ARGS"] [--keep DIR]
+
+Each data set (a folder, or ``--sites N``: ``python -m model.synth --sites N --seed S``)
+is solved by ``python solve.py DATA --out <tmp> -q`` in a process of its own, one after
+the other. Per run the table gives: status and gap (run.json), objective, wall seconds of
+the whole process (start to exit, Python's start and imports included), wall / limit
+(the goal: ≤ 1.05 and at most 10 s over), HiGHS's own seconds (run.json ``highs_s``: the
+MIP, the first design and the pricing LPs), the share of the wall outside HiGHS, and the
+peak resident memory of the process (ru_maxrss).
+Timings are wall clock on whatever else the machine is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(data: Path, limit: float | None, extra: list[str], out: Path) -> dict:
+    args = [sys.executable, str(REPO / "solve.py"), str(data), "--out", str(out), "-q"]
+    if limit is not None:
+        args += ["--time-limit", f"{limit:g}"]
+    args += extra
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    folder = out / data.name / "base"
+    row: dict = {"data": data.name, "exit": proc.returncode, "wall_s": wall}
+    row["rss_gib"] = usage.ru_maxrss / 2**20  # KiB on Linux
+    runjson = folder / "run.json"
+    if runjson.exists():
+        rec = json.loads(runjson.read_text())
+        outcome = rec["outcome"]
+        row.update(
+            status=outcome["status"],
+            gap=outcome.get("mip_gap"),
+            objective=outcome.get("objective"),
+            highs_s=rec.get("highs_s", outcome.get("highs_s", 0.0)),
+            mip_highs_s=outcome.get("highs_s", 0.0),
+            handover_s=outcome.get("handover_s", 0.0),
+            limit=rec["settings"]["solver"]["time_limit_s"],
+            timings=rec.get("timings_s", {}),
+        )
+    else:
+        row.update(status=f"exit {proc.returncode}", error=err.strip().splitlines()[-1:])
+    return row
+
+
+def fmt(row: dict, limit: float | None) -> str:
+    lim = row.get("limit", limit)
+    gap = row.get("gap")
+    obj = row.get("objective")
+    highs = row.get("highs_s") or 0.0
+    wall = row["wall_s"]
+    ratio = f"{wall / lim:.2f}" if lim else ""
+    return (
+        f"| {row['data']} | {row.get('status')} | "
+        f"{'' if gap is None else f'{gap:.2%}'} | "
+        f"{'' if obj is None else f'{obj:,.0f}'} | {wall:.1f} | {lim or ''} | {ratio} | "
+        f"{highs:.1f} | {1 - highs / wall:.0%} | {row['rss_gib']:.2f} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("data", type=Path, nargs="*", help="data set folders")
+    p.add_argument("--sites", type=int, nargs="*", default=[], metavar="N")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--time-limit", type=float, default=None, metavar="S")
+    p.add_argument("--extra", default="", help="more solve.py arguments, one string")
+    p.add_argument("--synth", default="", help="more model.synth arguments, one string")
+    p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
+    args = p.parse_args(argv)
+    extra = shlex.split(args.extra)
+    print(f"solve.py {' '.join(extra)} (time limit {args.time_limit or 'of the data set'})")
+    print(
+        "| data | status | gap | objective | wall s | limit s | wall/limit | HiGHS s | "
+        "outside HiGHS | peak GiB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = list(args.data)
+        for n in args.sites:
+            where = (args.keep or Path(tmp)) / f"synth{n}s{args.seed}"
+            if not where.exists():
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "model.synth",
+                        "--sites",
+                        str(n),
+                        "--seed",
+                        str(args.seed),
+                        *shlex.split(args.synth),
+                        str(where),
+                    ],
+                    cwd=REPO,
+                    check=True,
+                    capture_output=True,
+                )
+            folders.append(where)
+        for data in folders:
+            row = run(data, args.time_limit, extra, Path(tmp) / "out")
+            print(fmt(row, args.time_limit), flush=True)
+            phases = row.get("timings") or {}
+            if phases:
+                shown = ", ".join(f"{k} {v:.1f}" for k, v in phases.items() if v >= 0.05)
+                print(f"|  | phases (s): {shown} |", flush=True)
+            if row.get("error"):
+                print(f"|  | {row['error']} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

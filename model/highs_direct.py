@@ -1,0 +1,305 @@
+"""HiGHS through its own Python API: the Pyomo model is compiled to matrices by Pyomo's
+standard-form compiler and handed to ``highspy`` in one call.
+
+Why not Pyomo's ``contrib.solver`` HiGHS interface: it builds the HiGHS model row by row
+through Python (about 23 s of CPU per hand-over at 200 generated sites, which HiGHS's own
+time limit does not see). The compiler walks each expression once and hands over NumPy
+arrays (``bench/handover.py`` measures both side by side). The compiled model is the same
+model: every active constraint and the active objective, variable bounds and integrality.
+
+The solve runs in highspy's solver thread while this thread waits, so that Ctrl-C reaches
+Python at once (``cancelSolve``), and so that a live progress line can be drawn from
+HiGHS's MIP logging callback (model/progress.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.tee import capture_output
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from model.errors import InputError
+
+log = logging.getLogger(__name__)
+
+_STATUS = highspy.HighsModelStatus
+#: HiGHS model status → the termination names the outcome record has always used
+#: (those of Pyomo's TerminationCondition, kept so run.json reads the same).
+TERMINATION = {
+    _STATUS.kOptimal: "convergenceCriteriaSatisfied",
+    _STATUS.kInfeasible: "provenInfeasible",
+    _STATUS.kUnboundedOrInfeasible: "infeasibleOrUnbounded",
+    _STATUS.kUnbounded: "unbounded",
+    _STATUS.kObjectiveBound: "objectiveLimit",
+    _STATUS.kObjectiveTarget: "objectiveLimit",
+    _STATUS.kTimeLimit: "maxTimeLimit",
+    _STATUS.kIterationLimit: "iterationLimit",
+    _STATUS.kInterrupt: "interrupted",
+}
+if hasattr(_STATUS, "kSolutionLimit"):
+    TERMINATION[_STATUS.kSolutionLimit] = "iterationLimit"
+
+
+_RUN_SECONDS = [0.0]  # every HiGHS run of this process, summed (highs_seconds)
+
+
+def highs_seconds() -> float:
+    """Seconds HiGHS itself has run in this process so far (MIPs and LPs alike)."""
+    return _RUN_SECONDS[0]
+
+
+@dataclass
+class Compiled:
+    """A Pyomo model as HiGHS sees it: column j is ``columns[j]``, row i is
+    ``rows[i]`` = (constraint, sense) with sense 0 (=), 1 (≤) or −1 (≥)."""
+
+    columns: list[Any]
+    rows: list[Any]
+    integer: np.ndarray
+    sign: float  # +1 minimise, −1 maximise (HiGHS minimises −objective)
+    lp: Any = field(repr=False)
+    n_model_vars: int = 0  # the model's unfixed variables (compiled or not)
+
+
+def compile_model(m: pyo.ConcreteModel) -> Compiled:
+    """Compile ``m``'s active objective and constraints into a ``highspy.HighsLp``."""
+    objectives = list(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
+    if len(objectives) != 1:
+        raise ValueError(f"expected one active objective, found {len(objectives)}")
+    sign = 1.0 if objectives[0].sense == pyo.minimize else -1.0
+    info = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
+    columns, rows = info.columns, info.rows
+    n, nr = len(columns), len(rows)
+    lower = np.empty(n)
+    upper = np.empty(n)
+    integer = np.zeros(n, dtype=bool)
+    for j, v in enumerate(columns):
+        lb, ub = v.bounds
+        lower[j] = -math.inf if lb is None else lb
+        upper[j] = math.inf if ub is None else ub
+        integer[j] = v.is_integer()
+    rhs = np.asarray(info.rhs, dtype=float).reshape(-1)
+    sense = np.fromiter((r[1] for r in rows), dtype=np.int8, count=nr)
+    row_lower = np.where(sense == 1, -math.inf, rhs)
+    row_upper = np.where(sense == -1, math.inf, rhs)
+    a = info.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = nr
+    cost = info.c.toarray().reshape(-1) if n else np.zeros(0)
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = nr
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    if integer.any():
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(k)] for k in integer]
+    free = sum(1 for v in m.component_data_objects(pyo.Var, descend_into=True) if not v.fixed)
+    return Compiled(list(columns), list(rows), integer, sign, lp, free)
+
+
+@dataclass
+class RawResult:
+    """What one HiGHS run gave, in the model's own sense."""
+
+    termination: str
+    has_solution: bool
+    optimal: bool
+    objective: float | None
+    bound: float | None
+    interrupted: bool
+    handover_s: float
+    run_s: float
+
+
+class DirectHighs:
+    """One HiGHS instance per solve. ``warm_start``: pass the variables' current values to
+    HiGHS as a MIP start. ``_solver_model`` is the running ``highspy.Highs`` (Ctrl-C cancels
+    it). ``duals`` after an LP solve: constraint → dual (Pyomo's sign convention)."""
+
+    name = "highs"
+
+    def __init__(self) -> None:
+        self.warm_start = False
+        self._solver_model: Any = None
+        self.compiled: Compiled | None = None
+        self.duals: dict[Any, float] | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return True
+
+    def solve(
+        self,
+        m: pyo.ConcreteModel,
+        *,
+        time_limit: float,
+        rel_gap: float | None,
+        threads: int,
+        seed: int,
+        tee: bool | TextIO = False,
+        on_log: Callable[[Any], None] | None = None,
+        started: float | None = None,
+        want_duals: bool = False,
+        options: dict[str, Any] | None = None,
+    ) -> RawResult:
+        """Compile, hand over, run. ``started``: the ``perf_counter`` from which
+        ``time_limit`` counts (the hand-over is part of it)."""
+        started = time.perf_counter() if started is None else started
+        self._solver_model = self.duals = None
+        compiled = self.compiled = compile_model(m)
+        with capture_output(capture_fd=True):  # HiGHS's banner, printed once per process
+            h = highspy.Highs()
+        self._solver_model = h
+        h.setOptionValue("output_flag", bool(tee))
+        if tee and tee is not True:
+            h.setOptionValue("log_to_console", False)
+            h.cbLogging.subscribe(lambda e: tee.write(e.message))
+        h.passModel(compiled.lp)
+        left = time_limit - (time.perf_counter() - started)
+        h.setOptionValue("time_limit", max(0.0, float(left)))
+        if rel_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(rel_gap))
+        h.setOptionValue("mip_abs_gap", 1e-6)
+        h.setOptionValue("threads", int(threads))
+        h.setOptionValue("random_seed", int(seed))
+        for key, value in sorted((options or {}).items()):
+            if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+                raise InputError(
+                    f"[solver] highs_options: HiGHS refuses {key} = {value!r} (see HiGHS's "
+                    "option list: https://ergo-code.github.io/HiGHS/stable/options/definitions/)"
+                )
+        if self.warm_start and compiled.integer.any():
+            self._set_start(h, compiled)
+        if on_log is not None and hasattr(h, "cbMipInterrupt"):
+            # called often during branch and bound (the logging callback only when HiGHS
+            # prints, which it does not with output_flag off); on_log throttles itself
+            h.cbMipInterrupt.subscribe(lambda e: on_log(e.data_out))
+        handover = time.perf_counter() - started
+        log.debug(
+            "HiGHS: %d columns (%d integer), %d rows handed over in %.2f s",
+            len(compiled.columns),
+            int(compiled.integer.sum()),
+            len(compiled.rows),
+            handover,
+        )
+        run_start = time.perf_counter()
+        status = self._run(h)
+        run_s = time.perf_counter() - run_start
+        _RUN_SECONDS[0] += run_s
+        return self._result(m, h, compiled, status, handover, run_s, want_duals)
+
+    def _run(self, h: Any) -> Any:
+        """Run HiGHS. In the main thread it runs in a thread of its own while this one
+        waits, so that Ctrl-C's handler runs at once (it cancels HiGHS); a second Ctrl-C
+        raises here, cancels HiGHS and waits for it. (highspy's own ``startSolve`` keeps
+        its locks on the class: two solves in two batch threads would share them.)"""
+        if threading.current_thread() is not threading.main_thread():
+            h.run()
+            return h.getModelStatus()
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                h.run()  # releases the GIL while HiGHS works
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=target, name="highs", daemon=True)
+        thread.start()
+        try:
+            while not done.wait(0.1):
+                pass
+        except BaseException:
+            h.cancelSolve()
+            thread.join()
+            raise
+        thread.join()
+        return h.getModelStatus()
+
+    @staticmethod
+    def _set_start(h: Any, compiled: Compiled) -> None:
+        values = np.zeros(len(compiled.columns))
+        known = 0
+        for j, v in enumerate(compiled.columns):
+            if v.value is None:
+                continue
+            x = float(v.value)
+            values[j] = round(x) if compiled.integer[j] else x
+            known += 1
+        if not known:
+            return
+        start = highspy.HighsSolution()
+        start.col_value = values
+        start.value_valid = True
+        start.dual_valid = False
+        h.setSolution(start)
+        log.debug("MIP start: %d of %d columns", known, len(compiled.columns))
+
+    def _result(
+        self,
+        m: pyo.ConcreteModel,
+        h: Any,
+        compiled: Compiled,
+        status: Any,
+        handover: float,
+        run_s: float,
+        want_duals: bool,
+    ) -> RawResult:
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2
+        termination = TERMINATION.get(status, "error" if "Error" in status.name else "unknown")
+        optimal = status == _STATUS.kOptimal
+        objective = bound = None
+        sol = h.getSolution()
+        if has_solution:
+            objective = compiled.sign * info.objective_function_value
+            self._load(m, compiled, np.asarray(sol.col_value))
+        if info.mip_node_count == -1:  # an LP
+            bound = objective if optimal and has_solution else None
+        elif math.isfinite(info.mip_dual_bound):
+            bound = compiled.sign * info.mip_dual_bound
+        if want_duals and optimal and sol.dual_valid:
+            duals: dict[Any, float] = {}
+            row_dual = np.asarray(sol.row_dual) * compiled.sign
+            for (con, _), y in zip(compiled.rows, row_dual.tolist(), strict=True):
+                duals[con] = duals.get(con, 0.0) + y
+            self.duals = duals
+        interrupted = status == _STATUS.kInterrupt
+        return RawResult(
+            termination, has_solution, optimal, objective, bound, interrupted, handover, run_s
+        )
+
+    @staticmethod
+    def _load(m: pyo.ConcreteModel, compiled: Compiled, x: np.ndarray) -> None:
+        """Set every compiled column's value. A variable the compiler left out (no
+        non-zero coefficient anywhere) takes the value nearest 0 within its bounds when it
+        has none yet: any value within its bounds is as good."""
+        for v, value in zip(compiled.columns, x.tolist(), strict=True):
+            v.set_value(value, skip_validation=True)
+        if len(compiled.columns) == compiled.n_model_vars:
+            return
+        seen = {id(v) for v in compiled.columns}
+        for v in m.component_data_objects(pyo.Var, descend_into=True):
+            if v.value is None and not v.fixed and id(v) not in seen:
+                lb, ub = v.bounds
+                v.set_value(min(max(0.0, lb if lb is not None else -math.inf),
+                                ub if ub is not None else math.inf), skip_validation=True)

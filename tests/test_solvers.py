@@ -1,0 +1,178 @@
+"""The solver road: HiGHS handed the compiled model directly (model/highs_direct.py), any
+other MILP solver Pyomo drives (``--solver NAME``), the outcome record both give, and the
+live progress line of a long solve.
+
+CBC (Debian's coinor-cbc, installed by .ci/run) is the second open solver: where it is
+missing the CBC tests skip, except under ``CI=true``, where a missing CBC is a failure."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from builders import two_sites
+from test_batch import THREE
+
+from model.cli import main
+from model.config import SolverSettings
+from model.errors import EXIT_INPUT
+from model.highs_direct import DirectHighs, compile_model
+from model.pipeline import run_scenario
+from model.progress import Progress
+from model.solver import solve
+from model.synth import main as synth
+
+HAVE_CBC = shutil.which("cbc") is not None
+needs_cbc = pytest.mark.skipif(
+    not HAVE_CBC and os.environ.get("CI") != "true",
+    reason="CBC is not installed (apt-get install coinor-cbc)",
+)
+#: the hand-computed optima of tests/test_batch.py's three scenarios (see check_three)
+EXPECTED = {"one_site": 40.0, "split": 67.0, "big_split": 127.0}
+
+
+def knapsack() -> pyo.ConcreteModel:
+    """max 5a + 4b + 3c s.t. 2a + 3b + c ≤ 5, a, b, c ∈ {0, 1}. a + b + c weighs 6; of the
+    pairs a + b gives 9, a + c 8, b + c 7: a = b = 1, c = 0 is the only optimum, 9. A
+    maximisation, to test the sense."""
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(["a", "b", "c"], domain=pyo.Binary)
+    m.w = pyo.Constraint(expr=2 * m.x["a"] + 3 * m.x["b"] + m.x["c"] <= 5)
+    m.o = pyo.Objective(expr=5 * m.x["a"] + 4 * m.x["b"] + 3 * m.x["c"], sense=pyo.maximize)
+    return m
+
+
+def test_the_compiled_model_is_the_pyomo_model() -> None:
+    m = knapsack()
+    compiled = compile_model(m)
+    assert [v.name for v in compiled.columns] == ["x[a]", "x[b]", "x[c]"]
+    assert compiled.integer.tolist() == [True, True, True]
+    assert compiled.sign == -1.0  # a maximisation: HiGHS minimises the negative
+    assert list(compiled.lp.col_cost_) == [-5.0, -4.0, -3.0]
+    assert list(compiled.lp.row_upper_) == [5.0]
+
+
+def test_direct_highs_solves_and_loads_a_maximisation() -> None:
+    m = knapsack()
+    out = solve(m, SolverSettings(mip_gap=0))
+    assert out.status == "optimal" and out.objective == pytest.approx(9.0)
+    assert out.bound == pytest.approx(9.0) and out.mip_gap == pytest.approx(0.0)
+    assert [round(m.x[k].value) for k in "abc"] == [1, 1, 0]
+    assert out.handover_s > 0 and out.highs_s > 0 and out.solve_s >= out.highs_s
+
+
+def test_lp_duals_follow_pyomos_sign_convention() -> None:
+    # min x + 2y s.t. x + y ≥ 3 (dual 1: the cheaper x carries it), y ≥ 0.5 (dual 1 = 2 − 1)
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(domain=pyo.NonNegativeReals)
+    m.y = pyo.Var(domain=pyo.NonNegativeReals)
+    m.both = pyo.Constraint(expr=m.x + m.y >= 3)
+    m.some_y = pyo.Constraint(expr=m.y >= 0.5)
+    m.o = pyo.Objective(expr=m.x + 2 * m.y)
+    highs = DirectHighs()
+    res = highs.solve(m, time_limit=10, rel_gap=None, threads=1, seed=0, want_duals=True)
+    assert res.optimal and res.objective == pytest.approx(3.5)
+    assert highs.duals[m.both] == pytest.approx(1.0)
+    assert highs.duals[m.some_y] == pytest.approx(1.0)
+
+
+def test_an_unknown_solver_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = two_sites(tmp_path / "tiny", THREE)
+    code = main([str(ds), "--solver", "no-such-solver", "--out", str(tmp_path / "res")])
+    assert code == EXIT_INPUT
+    assert "solver 'no-such-solver' is not available" in capsys.readouterr().err
+    assert not (tmp_path / "res").exists()
+
+
+def test_a_solver_name_that_is_not_a_name_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ds = two_sites(tmp_path / "tiny", THREE)
+    assert main([str(ds), "--solver", "../bin/sh", "--out", str(tmp_path / "r")]) == EXIT_INPUT
+    assert "expected a solver name" in capsys.readouterr().err
+
+
+@needs_cbc
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_cbc_finds_the_hand_computed_optimum(tmp_path: Path, scenario: str) -> None:
+    ds = two_sites(tmp_path / "tiny", THREE)
+    out = tmp_path / "res"
+    assert main([str(ds), "--scenario", scenario, "--solver", "cbc", "--out", str(out)]) == 0
+    folder = out / "tiny" / scenario
+    summary = pd.read_csv(folder / "summary.csv").iloc[0]
+    assert summary["status"] == "optimal"
+    assert summary["annual_cost_usd"] == pytest.approx(EXPECTED[scenario])
+    run = json.loads((folder / "run.json").read_text())
+    assert run["settings"]["solver"]["name"] == "cbc"
+    outcome = run["outcome"]
+    assert outcome["objective"] == pytest.approx(EXPECTED[scenario])
+    assert outcome["bound"] == pytest.approx(EXPECTED[scenario])
+    assert outcome["mip_gap"] == pytest.approx(0.0)
+    assert outcome["highs_s"] == 0.0  # HiGHS did not solve the MIP
+
+
+@needs_cbc
+def test_cbc_and_highs_agree_on_a_generated_set(tmp_path: Path) -> None:
+    assert synth(["--sites", "6", "--seed", "2", str(tmp_path / "s6")]) == 0
+    from model.pipeline import SolveOptions
+
+    highs = run_scenario(tmp_path / "s6", out_root=None, opts=SolveOptions(mip_gap=0.0))
+    cbc = run_scenario(tmp_path / "s6", out_root=None, opts=SolveOptions(mip_gap=0.0, name="cbc"))
+    assert highs.outcome.status == cbc.outcome.status == "optimal"
+    assert cbc.outcome.objective == pytest.approx(highs.outcome.objective, rel=1e-6)
+
+
+def test_the_progress_line_reports_incumbent_bound_and_gap(tmp_path: Path) -> None:
+    assert synth(["--sites", "6", "--seed", "2", str(tmp_path / "s6")]) == 0
+    stream = io.StringIO()  # not a terminal: plain lines
+    progress = Progress(stream, quiet_s=0, plain_interval=0)
+    result = run_scenario(tmp_path / "s6", out_root=None, progress=progress)
+    lines = stream.getvalue().splitlines()
+    assert progress.lines == len(lines) >= 1 and "\r" not in stream.getvalue()
+    assert all(line.startswith("solving: ") for line in lines)
+    designs = [line for line in lines if "best design —" not in line]
+    assert designs, lines
+    shown = float(designs[-1].split("best design ")[1].split(" M$")[0].replace(",", ""))
+    # incumbents only improve: the last one shown is no better than the final design
+    assert shown >= round(result.outcome.objective / 1e6, 2) - 0.01
+
+
+def test_the_progress_line_is_redrawn_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    class Data:
+        mip_primal_bound, mip_dual_bound, mip_gap = 2.5e8, 2.0e8, 0.2
+
+    stream = Tty()
+    progress = Progress(stream, quiet_s=0, interval=0)
+    progress(Data())
+    progress(Data())
+    progress.close()
+    text = stream.getvalue()
+    assert text.count("\r\x1b[2K") == 3 and "\n" not in text
+    assert "best design 250.00 M$ · bound 200.00 M$ · gap 20.00%" in text
+
+
+def test_highs_options_reach_highs_and_a_refused_one_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = knapsack()
+    options = {"presolve": "off", "mip_detect_symmetry": False}
+    out = solve(m, SolverSettings(mip_gap=0, highs_options=options))
+    assert out.status == "optimal" and out.objective == pytest.approx(9.0)
+    ds = two_sites(tmp_path / "tiny", THREE)
+    with (ds / "settings.toml").open("a") as f:
+        f.write("\n[solver.highs_options]\nno_such_option = 1\n")
+    code = main([str(ds), "--scenario", "split", "--out", str(tmp_path / "res")])
+    assert code == EXIT_INPUT
+    assert "HiGHS refuses no_such_option = 1" in capsys.readouterr().err
