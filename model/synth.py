@@ -102,6 +102,8 @@ class SynthOptions:
     seed: int
     routes: bool = False
     neighbours: int = 3
+    gpu_share: float = 0.6  # of the sites: GPU-capable (which may also hold storage)
+    storage_share: float = 0.15  # storage-only; the rest are transit
 
 
 def _to_latlon(x: float, y: float) -> tuple[float, float]:
@@ -119,11 +121,13 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _roles(n: int, rng: random.Random) -> list[str]:
-    """~60 % GPU(+storage), ~15 % storage-only, the rest transit; at least two GPU sites
-    (so two storage zones and a sync pair can exist) and, from 4 sites, one transit."""
-    n_gpu = max(2, round(0.6 * n))
-    n_transit = 0 if n < 4 else max(1, round(0.25 * n))
+def _roles(n: int, rng: random.Random, gpu: float = 0.6, storage: float = 0.15) -> list[str]:
+    """``gpu`` of the sites GPU(+storage) (default ~60 %), ``storage`` storage-only (~15 %),
+    the rest transit; at least two GPU sites (so two storage zones and a sync pair can
+    exist) and, from 4 sites, one transit."""
+    n_gpu = max(2, round(gpu * n))
+    transit_share = 0.25 if (gpu, storage) == (0.6, 0.15) else 1.0 - gpu - storage
+    n_transit = 0 if n < 4 else max(1, round(transit_share * n))
     n_gpu = min(n_gpu, n - n_transit)
     n_storage = n - n_gpu - n_transit
     roles = ["gpu"] * n_gpu + ["storage"] * n_storage + ["transit"] * n_transit
@@ -179,7 +183,7 @@ def generate_sites(opts: SynthOptions, rng: random.Random) -> list[Site]:
         x = rng.uniform(-BOX_KM / 2, BOX_KM / 2)
         y = rng.uniform(-BOX_KM / 2, BOX_KM / 2)
         raw.append((f"s{i + 1:0{width}d}", x, y))
-    roles = _roles(n, rng)
+    roles = _roles(n, rng, opts.gpu_share, opts.storage_share)
     k = max(2, min(n, round(math.sqrt(n / 2))))
     labels = _kmeans([(x, y) for _, x, y in raw], k, rng)
     zones = _zone_names(labels)
@@ -384,6 +388,21 @@ def _csv(rows: Sequence[Sequence[object]]) -> str:
     return buf.getvalue()
 
 
+def _extra_args(opts: SynthOptions) -> str:
+    out = "--routes " if opts.routes else ""
+    if (opts.gpu_share, opts.storage_share) != (0.6, 0.15):
+        out += f"--gpu-share {opts.gpu_share:g} --storage-share {opts.storage_share:g} "
+    return out
+
+
+def _roles_text(opts: SynthOptions) -> str:
+    if (opts.gpu_share, opts.storage_share) == (0.6, 0.15):
+        return "~60 % GPU (which may also hold storage), ~15 % storage-only, ~25 % transit"
+    transit = 1 - opts.gpu_share - opts.storage_share
+    return (f"{opts.gpu_share:.0%} GPU (which may also hold storage), "
+            f"{opts.storage_share:.0%} storage-only, {transit:.0%} transit")
+
+
 def _readme(opts: SynthOptions, sites: list[Site], settings: str) -> str:
     counts = {r: sum(s.role == r for s in sites) for r in ("gpu", "storage", "transit")}
     zones = len({s.zone for s in sites})
@@ -393,7 +412,7 @@ def _readme(opts: SynthOptions, sites: list[Site], settings: str) -> str:
     return f"""# Synthetic data set ({opts.sites} sites, seed {opts.seed})
 
 **Synthetic**: written by `python -m model.synth --sites {opts.sites} --seed {opts.seed}
-{'--routes ' if opts.routes else ''}OUT_DIR`. No number here describes a real place or
+{_extra_args(opts)}OUT_DIR`. No number here describes a real place or
 price; the same command writes byte-identical files. Use it for tests and scaling
 studies, not for conclusions.
 
@@ -403,7 +422,7 @@ studies, not for conclusions.
 * Positions: uniform in a {BOX_KM:,.0f} km × {BOX_KM:,.0f} km box centred on
   {CENTRE_LAT}° N, {CENTRE_LON}° E, converted to degrees with an equirectangular
   projection about the centre.
-* Roles: ~60 % GPU (which may also hold storage), ~15 % storage-only, ~25 % transit
+* Roles: {_roles_text(opts)}
   (none below 4 sites), at least two GPU sites, shuffled.
 * Zones: k-means on the box coordinates with k = round(sqrt(N / 2)) (at least 2),
   named in order of first appearance; the first two GPU sites are kept in different
@@ -502,6 +521,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write a nearest-neighbour candidate routes.csv")
     p.add_argument("--neighbours", type=int, default=3, metavar="K",
                    help="nearest neighbours per site with --routes (default 3)")
+    p.add_argument("--gpu-share", type=float, default=0.6, metavar="F",
+                   help="share of GPU-capable sites (default 0.6)")
+    p.add_argument("--storage-share", type=float, default=0.15, metavar="F",
+                   help="share of storage-only sites (default 0.15); the rest are transit")
     return p
 
 
@@ -514,10 +537,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "GPU site and a second site for the second storage copy")
     if args.neighbours < 1:
         parser.error(f"--neighbours must be at least 1 (got {args.neighbours})")
+    if not (0 < args.gpu_share <= 1 and 0 <= args.storage_share <= 1
+            and args.gpu_share + args.storage_share <= 1):
+        parser.error("--gpu-share (above 0) and --storage-share must add up to at most 1 "
+                     f"(got {args.gpu_share:g} and {args.storage_share:g})")
     if args.out_dir.exists() and not args.out_dir.is_dir():
         parser.error(f"OUT_DIR {args.out_dir} exists and is not a folder")
     opts = SynthOptions(sites=args.sites, seed=args.seed, routes=args.routes,
-                        neighbours=args.neighbours)
+                        neighbours=args.neighbours, gpu_share=args.gpu_share,
+                        storage_share=args.storage_share)
     written = write_dataset(args.out_dir, opts)
     print(f"wrote {len(written)} files to {args.out_dir}")
     return 0
