@@ -311,8 +311,9 @@ class PathFinder:
     #: Above this many sites the site sequences of a pair come from one label-setting
     #: search per source (:meth:`_from_source`, every target at once) instead of Yen's
     #: algorithm per pair (NetworkX's ``shortest_simple_paths``), which grows as N³ over
-    #: all pairs: at 1,000 sites it did not finish in 20 minutes.
-    LABEL_SEARCH_SITES = 400
+    #: all pairs: 9.7× slower at 200 generated sites, not finishing in 20 minutes at
+    #: 1,000 (bench/network.py). Japan (28 sites) and Europe (58) keep Yen's.
+    LABEL_SEARCH_SITES = 80
 
     def __init__(self, ds: Dataset, usable: list[str], route_latency_us: dict[str, float]):
         self.routes = ds.routes
