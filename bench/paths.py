@@ -3,6 +3,7 @@
 Not a test.
 
     python bench/paths.py [--sites 6 7 8] [--seeds 20] [--k 1 2] [--time-limit S]
+                          [--up-to N] [--compare]
 
 For each seeded synthetic set (``model.synth --routes``, ``zone_survival_share`` 0.5) and
 each ``paths_per_pair`` k, solves the scenario (column generation included) and the same
@@ -10,7 +11,9 @@ data with every path-routed commodity given *all* simple paths inside its latenc
 (exhaustive: tiny sizes only). Prints one row per set and k: both objectives, whether
 they match (relative 1e-6 plus the MIP gap), the claim, the all-path LP bound and the
 time ratio; then how many match per k, and whether any run claims "all paths" above the
-all-path optimum (it must not).
+all-path optimum (it must not). ``--up-to N`` sets ``[network] enumerate_paths_up_to``
+(default: the setting's default; 0 turns path enumeration off); ``--compare`` also runs each
+set with enumeration off, side by side (mode ``off`` and ``on``).
 """
 
 from __future__ import annotations
@@ -67,13 +70,14 @@ def exhaustive(folder: Path, time_limit: float) -> tuple[float | None, str, floa
     return out.objective, out.status, time.perf_counter() - start, len(ix.paths)
 
 
-def make_set(root: Path, sites: int, seed: int, k: int) -> Path:
-    folder = root / f"s{sites}_{seed}_k{k}"
+def make_set(root: Path, sites: int, seed: int, k: int, up_to: int | None = None) -> Path:
+    folder = root / f"s{sites}_{seed}_k{k}_e{up_to}"
     write_dataset(folder, SynthOptions(sites=sites, seed=seed, routes=True))
     toml = folder / "settings.toml"
     text = toml.read_text()
     text = re.sub(r"zone_survival_share = [0-9.]+", "zone_survival_share = 0.5", text)
-    text = re.sub(r"paths_per_pair = \d+", f"paths_per_pair = {k}", text)
+    extra = "" if up_to is None else f"\nenumerate_paths_up_to = {up_to}"
+    text = re.sub(r"paths_per_pair = \d+", f"paths_per_pair = {k}{extra}", text)
     toml.write_text(text)
     return folder
 
@@ -84,13 +88,23 @@ def main() -> int:
     p.add_argument("--seeds", type=int, default=20, help="seeds 0 .. N-1 per size")
     p.add_argument("--k", type=int, nargs="+", default=[1, 2], help="paths_per_pair values")
     p.add_argument("--time-limit", type=float, default=120.0)
+    p.add_argument(
+        "--up-to", type=int, default=None, help="[network] enumerate_paths_up_to (0: off)"
+    )
+    p.add_argument("--compare", action="store_true", help="also run with enumeration off")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    tally: dict[int, list[int]] = {k: [0, 0] for k in args.k}
+    modes: list[tuple[str, int | None]] = [("on", args.up_to)]
+    if args.up_to == 0:
+        modes = [("off", 0)]
+    elif args.compare:
+        modes = [("off", 0), *modes]
+    tally: dict[tuple[int, str], list[int]] = {(k, m): [0, 0] for k in args.k for m, _ in modes}
+    claimed: dict[tuple[int, str], int] = {key: 0 for key in tally}
     over_claims, ratios = 0, []
     head = (
-        f"{'set':>10} {'k':>2} {'all-path opt':>14} {'run':>14} {'match':>5} "
-        f"{'claim':>15} {'LP bound':>14} {'added':>5} {'t run':>6} {'t all':>6}"
+        f"{'set':>10} {'k':>2} {'mode':>4} {'all-path opt':>14} {'run':>14} {'match':>5} "
+        f"{'claim':>15} {'LP bound':>14} {'added':>5} {'enum':>5} {'t run':>6} {'t all':>6}"
     )
     print(head)
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,8 +113,8 @@ def main() -> int:
             for seed in range(args.seeds):
                 name = f"{n}/{seed}"
                 best = None
-                for k in args.k:
-                    folder = make_set(root, n, seed, k)
+                for k, (mode, up_to) in ((k, m) for k in args.k for m in modes):
+                    folder = make_set(root, n, seed, k, up_to)
                     if best is None:
                         best = exhaustive(folder, args.time_limit)
                     opt, opt_status, t_all, _ = best
@@ -110,7 +124,7 @@ def main() -> int:
                             folder, "base", None, SolveOptions(time_limit_s=args.time_limit)
                         )
                     except ScaleacrossError as exc:
-                        print(f"{name:>10} {k:>2} {'':>14} {type(exc).__name__}")
+                        print(f"{name:>10} {k:>2} {mode:>4} {'':>14} {type(exc).__name__}")
                         continue
                     t_run = time.perf_counter() - start
                     z = res.outcome.objective
@@ -124,20 +138,25 @@ def main() -> int:
                     claim = routing["optimal_over"]
                     if claim == "all paths" and opt is not None and opt_status == "optimal":
                         over_claims += z > opt * (1 + gap) + 1e-6
-                    tally[k][0] += bool(match)
-                    tally[k][1] += 1
+                    tally[k, mode][0] += bool(match)
+                    tally[k, mode][1] += 1
+                    claimed[k, mode] += claim == "all paths"
+                    enum = {True: "all", False: "cap", None: "-"}[routing.get("paths_complete")]
                     ratios.append(t_run / max(t_all, 1e-9))
                     bound = routing["all_path_lp_bound"]
                     print(
-                        f"{name:>10} {k:>2} {opt or float('nan'):>14,.0f} {z:>14,.0f} "
+                        f"{name:>10} {k:>2} {mode:>4} {opt or float('nan'):>14,.0f} {z:>14,.0f} "
                         f"{'yes' if match else 'NO':>5} {claim:>15} "
                         f"{bound if bound is not None else float('nan'):>14,.0f} "
-                        f"{routing['paths_added']:>5} {t_run:>6.1f} {t_all:>6.1f}",
+                        f"{routing['paths_added']:>5} {enum:>5} {t_run:>6.1f} {t_all:>6.1f}",
                         flush=True,
                     )
-    for k, (hit, total) in tally.items():
+    for (k, mode), (hit, total) in tally.items():
         share = hit / total if total else 0.0
-        print(f"paths_per_pair {k}: {hit}/{total} match the all-path optimum ({share:.0%})")
+        print(
+            f"paths_per_pair {k}, enumeration {mode}: {hit}/{total} match the all-path "
+            f"optimum ({share:.0%}); {claimed[k, mode]} claim 'all paths'"
+        )
     if ratios:
         ratios.sort()
         print(f"time run / exhaustive: median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f}")

@@ -15,11 +15,20 @@ Path-routed commodities (a latency bound, or protection) use a candidate path se
    from the incumbent (a MIP start). At most ``MAX_DESIGN_ROUNDS`` rounds, within the
    time limit. This lowers the cost; it proves nothing about other designs.
 
+3. **Enumeration** (after the root loop, :mod:`model.enumerate_paths`): when every
+   path-routed commodity has at most ``[network] enumerate_paths_up_to`` simple paths inside
+   its bound, each gets all of them (``paths_complete``); the model over the sets is then the
+   model over all paths. Run after the root loop, so the LP bound it proved stays the LP
+   over all paths (more columns of an LP-complete set do not lower it).
+
 The claim (``optimal_over``): "all paths" when every commodity is routed exactly (arc
-flows) and the MIP is optimal, or when the set is LP-complete and the design's objective
+flows) and the MIP is optimal, or the sets are complete by enumeration and the MIP is
+optimal (within ``mip_gap``: the MIP bound is then valid for every path), or when the set
+is LP-complete and the design's objective
 z ≤ z_LP* · (1 + mip_gap) (+ 1e-6 absolute): the design is then within the MIP gap of a
 bound valid for every path. Otherwise "candidate paths", with the gap (z − z_LP*) / z
-against the all-path bound when there is one (``all_path_gap``).
+against the all-path bound when there is one (``all_path_gap``; with complete sets, the
+MIP's own gap when smaller).
 
 The model is rebuilt with the enlarged sets rather than changed in place: the new paths
 bring capacity, survival and cap rows and new unit bounds, and a rebuild is cheap next to
@@ -37,12 +46,13 @@ import pyomo.environ as pyo
 
 from model.build import build_model
 from model.config import SolverSettings
+from model.enumerate_paths import complete_paths
 from model.index import ModelIndex, build_index
 from model.load import Dataset
 from model.network import NetworkPlan, Path
 from model.pricing import PricingReport, price, solve_lp
 from model.screen import transfer
-from model.solver import Outcome, WarmStartHighs, relative_gap, solve
+from model.solver import DirectHighs, Outcome, relative_gap, solve
 
 log = logging.getLogger(__name__)
 MAX_ROOT_ROUNDS = 20
@@ -79,6 +89,8 @@ class Routing:
     optimal_over: str = "candidate paths"
     all_path_gap: float | None = None
     max_root_rounds: int = MAX_ROOT_ROUNDS
+    paths_complete: bool | None = None  # every simple path inside the bounds (enumerated)
+    enumerated_paths_added: int = 0
     max_design_rounds: int = MAX_DESIGN_ROUNDS
     note: str = ""
     notes: list[str] = field(default_factory=list, repr=False)
@@ -142,6 +154,7 @@ def root_columns(ds: Dataset, paths: PathSet) -> tuple[PathSet, Routing]:
         routing.all_path_lp_bound = report.lp_bound
     routing.paths_added = routing.root_paths_added
     routing.notes.insert(0, report.note)
+    paths = _enumerate(ds, paths, routing)
     log.info(
         "root column generation: %d round(s), %d path(s) added, LP %s → %s (%s)",
         routing.root_rounds,
@@ -153,6 +166,20 @@ def root_columns(ds: Dataset, paths: PathSet) -> tuple[PathSet, Routing]:
     return paths, routing
 
 
+def _enumerate(ds: Dataset, paths: PathSet, routing: Routing) -> PathSet:
+    """Complete the sets by enumeration when they are small (module doc, 3)."""
+    enum = complete_paths(ds, paths.plan)
+    routing.paths_complete = enum.complete
+    if enum.complete is not None:
+        routing.notes.append(enum.note)
+    if not enum.complete:
+        return paths
+    routing.enumerated_paths_added = enum.paths_added
+    if enum.paths_added:
+        return _rebuild(ds, enum.plan)
+    return PathSet(enum.plan, paths.ix, paths.model)
+
+
 def design_columns(
     ds: Dataset,
     paths: PathSet,
@@ -160,25 +187,31 @@ def design_columns(
     routing: Routing,
     settings: SolverSettings,
     spent_s: Callable[[], float],
+    rebuild_s: float = 0.0,
 ) -> tuple[PathSet, Outcome]:
     """Price with the design fixed; add improving paths and re-solve the MIP from the
-    incumbent (module doc, 2). ``spent_s`` gives the seconds used of the time limit."""
+    incumbent (module doc, 2). ``spent_s`` gives the seconds used of the time limit;
+    ``rebuild_s``, what building the model took: a round starts, and its paths are added,
+    only while that much and a second of the limit are left."""
     if not routing.path_commodities or not outcome.has_design:
         return paths, outcome
     for _ in range(MAX_DESIGN_ROUNDS):
         left = settings.time_limit_s - spent_s()
-        if left < 1.0:
+        if left < 1.0 + 2 * rebuild_s:
             routing.notes.append("no time left to price the design")
             break
         report = price(solve_lp(paths.model, ds, fix_design=True), ds, paths.ix, paths.plan)
         routing.design_rounds += 1
         if not report.new_paths:
             break
+        if settings.time_limit_s - spent_s() < 1.0 + rebuild_s:
+            routing.notes.append("no time left to add the paths that price the design")
+            break
         bigger = _rebuild(ds, with_paths(paths.plan, report.new_paths))
         if not transfer(paths.model, bigger.model, settings):
             routing.notes.append("the design did not carry over to the enlarged path set")
             break
-        solver = WarmStartHighs()
+        solver = DirectHighs()
         solver.warm_start = True
         left = max(1.0, settings.time_limit_s - spent_s())
         again = solve(
@@ -213,11 +246,16 @@ def claim(routing: Routing, outcome: Outcome, mip_gap: float) -> Routing:
         routing.all_path_gap = outcome.mip_gap
         return routing
     bound = routing.all_path_lp_bound
-    if z is None or bound is None:
-        routing.optimal_over = "candidate paths"
-        routing.all_path_gap = None
-        return routing
-    routing.all_path_gap = relative_gap(z, bound)
-    proven = z <= bound * (1.0 + mip_gap) + 1e-6
+    complete = bool(routing.paths_complete) and z is not None
+    gaps: list[float | None] = []
+    if complete and outcome.mip_gap is not None:
+        gaps.append(outcome.mip_gap)  # the MIP bound is over all paths
+    if z is not None and bound is not None:
+        gaps.append(relative_gap(z, bound))
+    gaps = [g for g in gaps if g is not None]
+    routing.all_path_gap = min(gaps) if gaps else None
+    proven = (complete and outcome.status == "optimal") or (
+        z is not None and bound is not None and z <= bound * (1.0 + mip_gap) + 1e-6
+    )
     routing.optimal_over = "all paths" if proven else "candidate paths"
     return routing

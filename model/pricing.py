@@ -46,9 +46,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
+from model.highs_direct import DirectHighs
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import EPS_MS, NetworkPlan, Path
@@ -118,22 +117,21 @@ def solve_lp(m: pyo.ConcreteModel, ds: Dataset, fix_design: bool = False) -> LPS
     cuts = relaxed.component("links_site_cut")
     if cuts is not None:
         cuts.deactivate()
-    res = SolverFactory("highs").solve(
+    highs = DirectHighs()
+    res = highs.solve(
         relaxed,
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
         time_limit=ds.settings.solver.time_limit_s,
+        rel_gap=None,
         threads=ds.settings.solver.threads,
+        seed=ds.settings.solver.seed,
+        want_duals=True,
     )
-    tc = res.termination_condition
-    if tc != TerminationCondition.convergenceCriteriaSatisfied:
-        return LPSolution(None, None, relaxed, tc.name)
-    try:
-        duals = res.solution_loader.get_duals()
-    except (IndexError, KeyError, RuntimeError) as exc:  # HiGHS gave no dual vector
-        log.warning("LP relaxation: no duals (%s); the path set is not priced", exc)
+    if not res.optimal:
+        return LPSolution(None, None, relaxed, res.termination)
+    if highs.duals is None:  # HiGHS gave no dual vector
+        log.warning("LP relaxation: no duals; the path set is not priced")
         return LPSolution(None, None, relaxed, "dualsUnavailable")
-    return LPSolution(res.incumbent_objective, duals, relaxed, tc.name)
+    return LPSolution(res.objective, highs.duals, relaxed, res.termination)
 
 
 def _arcs(

@@ -61,12 +61,14 @@ def test_claim_stays_candidate_paths_when_the_lp_bound_is_weak(tmp_path: Path) -
     # 50 Gbps X → Y within 10 ms on the one route X–Y, 1,000 to light. The LP lights half of
     # it with half a unit: 500 + 3.5 = 503.5; the design lights it with one unit: 1,007.
     # The set is complete (there is no other path) but the all-path bound is 503.5: the
-    # gap against it is 50 %, so the claim is only over the candidate paths.
+    # gap against it is 50 %, so the claim rests on the LP alone only over the candidate
+    # paths (enumeration off). With enumeration (the default) the one path is all paths
+    # and the MIP's own bound proves the design: "all paths".
     ds = write_dataset(
         tmp_path,
         [transit("X"), transit("Y")],
         routes=[route("X", "Y", 100, build_capex_usd=1000)],
-        settings={"network": {"paths_per_pair": 1}},
+        settings={"network": {"paths_per_pair": 1, "enumerate_paths_up_to": 0}},
         demands=[{"src": "X", "dst": "Y", "gbps": 50, "max_latency_ms": 10, "protected": 0}],
     )
     res = solve_dir(ds)
@@ -78,6 +80,14 @@ def test_claim_stays_candidate_paths_when_the_lp_bound_is_weak(tmp_path: Path) -
     assert routing["optimal_over"] == "candidate paths"
     assert routing["all_path_gap"] == pytest.approx(0.5, rel=1e-6)
     assert res.tables.summary.iloc[0]["optimal_over"] == "candidate paths"
+    text = (ds / "settings.toml").read_text()
+    (ds / "settings.toml").write_text(text.replace("enumerate_paths_up_to = 0", ""))
+    res = solve_dir(ds)
+    routing = res.run["routing"]
+    assert res.outcome.objective == approx(1007)
+    assert routing["paths_complete"] is True and routing["enumerated_paths_added"] == 0
+    assert routing["optimal_over"] == "all paths"
+    assert routing["all_path_gap"] == approx(0)  # the MIP gap, proven at 0
 
 
 # Hand-made graph for the pricing search: S → A → T over routes a1, a2 (weight 1 each, both
