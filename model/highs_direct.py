@@ -116,6 +116,24 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     return Compiled(list(columns), list(rows), integer, sign, lp, free)
 
 
+def cancel(h: Any) -> None:
+    """Stop a running HiGHS at its next interrupt check. highspy's ``cancelSolve`` acts only
+    through interrupt callbacks (its ``HandleUserInterrupt``), which would cost a Python call
+    at every check of the whole solve; they are subscribed here, when they are needed."""
+    stop = getattr(h, "_scaleacross_stop", None)
+    if stop is not None:
+        return
+
+    def stop(e: Any) -> None:
+        e.interrupt()
+
+    h._scaleacross_stop = stop
+    for kind in ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt"):
+        callback = getattr(h, kind, None)
+        if callback is not None:
+            callback.subscribe(stop)
+
+
 @dataclass
 class RawResult:
     """What one HiGHS run gave, in the model's own sense."""
@@ -139,6 +157,7 @@ class DirectHighs:
 
     def __init__(self) -> None:
         self.warm_start = False
+        self.overtime = False  # the watchdog stopped the last run (see solve)
         self._solver_model: Any = None
         self.compiled: Compiled | None = None
         self.duals: dict[Any, float] | None = None
@@ -202,18 +221,35 @@ class DirectHighs:
             handover,
         )
         run_start = time.perf_counter()
-        status = self._run(h)
+        # HiGHS keeps to its time limit, but not inside every phase (at 200 generated sites
+        # a root LP or a sub-MIP overran it by minutes): a watchdog cancels it a little
+        # after the limit, and the run ends as a time limit, with whatever HiGHS found.
+        self.overtime = False
+        status = self._run(h, started + time_limit * 1.02 + 2.0)
         run_s = time.perf_counter() - run_start
         _RUN_SECONDS[0] += run_s
         return self._result(m, h, compiled, status, handover, run_s, want_duals)
 
-    def _run(self, h: Any) -> Any:
-        """Run HiGHS. In the main thread it runs in a thread of its own while this one
+    def _run(self, h: Any, deadline: float) -> Any:
+        """Run HiGHS; cancel it at ``deadline`` (a ``perf_counter`` time) if it still runs
+        (``overtime``). In the main thread it runs in a thread of its own while this one
         waits, so that Ctrl-C's handler runs at once (it cancels HiGHS); a second Ctrl-C
         raises here, cancels HiGHS and waits for it. (highspy's own ``startSolve`` keeps
         its locks on the class: two solves in two batch threads would share them.)"""
+
+        def overtime() -> None:
+            self.overtime = True
+            log.warning("HiGHS ran past its time limit: stopped by the watchdog")
+            cancel(h)
+
         if threading.current_thread() is not threading.main_thread():
-            h.run()
+            watchdog = threading.Timer(max(0.0, deadline - time.perf_counter()), overtime)
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                h.run()
+            finally:
+                watchdog.cancel()
             return h.getModelStatus()
         done = threading.Event()
 
@@ -227,9 +263,10 @@ class DirectHighs:
         thread.start()
         try:
             while not done.wait(0.1):
-                pass
+                if not self.overtime and time.perf_counter() > deadline:
+                    overtime()
         except BaseException:
-            h.cancelSolve()
+            cancel(h)
             thread.join()
             raise
         thread.join()
@@ -283,7 +320,9 @@ class DirectHighs:
             for (con, _), y in zip(compiled.rows, row_dual.tolist(), strict=True):
                 duals[con] = duals.get(con, 0.0) + y
             self.duals = duals
-        interrupted = status == _STATUS.kInterrupt
+        interrupted = status == _STATUS.kInterrupt and not self.overtime
+        if status == _STATUS.kInterrupt and self.overtime:
+            termination = "maxTimeLimit"
         return RawResult(
             termination, has_solution, optimal, objective, bound, interrupted, handover, run_s
         )
@@ -301,5 +340,10 @@ class DirectHighs:
         for v in m.component_data_objects(pyo.Var, descend_into=True):
             if v.value is None and not v.fixed and id(v) not in seen:
                 lb, ub = v.bounds
-                v.set_value(min(max(0.0, lb if lb is not None else -math.inf),
-                                ub if ub is not None else math.inf), skip_validation=True)
+                v.set_value(
+                    min(
+                        max(0.0, lb if lb is not None else -math.inf),
+                        ub if ub is not None else math.inf,
+                    ),
+                    skip_validation=True,
+                )

@@ -18,7 +18,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 
 from model.config import SolverSettings
 from model.errors import InputError, Interrupted
-from model.highs_direct import DirectHighs, RawResult
+from model.highs_direct import DirectHighs, RawResult, cancel
 from model.other_solvers import HIGHS, solve_other
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,10 @@ def _sigint_cancels(solver: Any, pressed: list[bool]) -> Iterator[None]:
 
     def on_sigint(signum: int, frame: Any) -> None:
         highs = getattr(solver, "_solver_model", None)
-        if pressed or not hasattr(highs, "cancelSolve"):
+        if pressed or highs is None:
             raise KeyboardInterrupt
         pressed.append(True)
-        highs.cancelSolve()
+        cancel(highs)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -201,8 +201,10 @@ def _outcome(raw: RawResult, elapsed: float) -> Outcome:
         status = "infeasible"
     else:
         status = "error"
-    solution = "optimal" if raw.optimal and raw.has_solution else (
-        "feasible" if raw.has_solution else "noSolution"
+    solution = (
+        "optimal"
+        if raw.optimal and raw.has_solution
+        else ("feasible" if raw.has_solution else "noSolution")
     )
     gap = relative_gap(raw.objective, raw.bound) if raw.has_solution else None
     msg = {

@@ -212,11 +212,11 @@ def test_an_interrupted_highs_solve_is_not_a_missing_design(
 
     real = DirectHighs._run
 
-    def interrupted(self: DirectHighs, h: object) -> object:
+    def interrupted(self: DirectHighs, h: object, deadline: float) -> object:
         # HiGHS as Ctrl-C leaves it: stopped at its first interrupt check (kInterrupt)
         h.cbSimplexInterrupt.subscribe(lambda e: e.interrupt())
         h.cbMipInterrupt.subscribe(lambda e: e.interrupt())
-        return real(self, h)
+        return real(self, h, deadline)
 
     monkeypatch.setattr(DirectHighs, "_run", interrupted)
     ds = two_sites(tmp_path / "tiny")

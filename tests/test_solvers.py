@@ -176,3 +176,21 @@ def test_highs_options_reach_highs_and_a_refused_one_is_an_input_error(
     code = main([str(ds), "--scenario", "split", "--out", str(tmp_path / "res")])
     assert code == EXIT_INPUT
     assert "HiGHS refuses no_such_option = 1" in capsys.readouterr().err
+
+
+def test_a_watchdog_stops_highs_when_it_overruns_its_time_limit(tmp_path: Path) -> None:
+    # HiGHS's own limit lifted through highs_options: only the watchdog, at 1.02 × the
+    # limit + 2 s, can stop it. It ends as a time limit, not as a Ctrl-C (no Interrupted).
+    assert synth(["--sites", "12", "--seed", "3", str(tmp_path / "s12")]) == 0
+    from model.build import build_model
+    from model.load import load_dataset
+    from model.network import plan_network
+
+    ds = load_dataset(tmp_path / "s12")
+    m, _ = build_model(ds, plan_network(ds))
+    highs = DirectHighs()
+    res = highs.solve(
+        m, time_limit=1.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4}
+    )
+    assert highs.overtime and res.termination == "maxTimeLimit" and not res.interrupted
+    assert res.handover_s + res.run_s < 3.0 + 2.0  # stopped within a couple of seconds
