@@ -24,11 +24,19 @@ log = logging.getLogger(__name__)
 
 
 def build_model(
-    ds: Dataset, plan: NetworkPlan, ix: ModelIndex | None = None
+    ds: Dataset,
+    plan: NetworkPlan,
+    ix: ModelIndex | None = None,
+    into: pyo.Block | None = None,
 ) -> tuple[pyo.ConcreteModel, ModelIndex]:
-    """The MILP of docs/contract.md §2–5 for one data set and scenario."""
+    """The MILP of docs/contract.md §2–5 for one data set and scenario; ``into``: add it
+    to this block (one period of contract §8, model/periods.py) instead of a new model."""
+    if ds.periods:  # the horizon is planned by model/periods.py, one period per block
+        from model.periods import refuse_pareto
+
+        refuse_pareto(ds)
     ix = ix or build_index(ds, plan)
-    m = pyo.ConcreteModel(name=f"scaleacross:{ds.name}:{ds.scenario}")
+    m = into if into is not None else pyo.ConcreteModel(name=f"scaleacross:{ds.name}:{ds.scenario}")
     add_sites(m, ds, ix)  # open_s
     add_cooling(m, ds, ix)  # cool_{s,k}, one method per open site
     add_compute(m, ds, ix)  # racks, GPU sites

@@ -65,6 +65,24 @@ class Dataset:
     # sha256 of every contract file read (settings.toml and the CSVs present), from the
     # bytes the loader read: the inputs a result was made from
     inputs_sha256: dict[str, str] = field(default_factory=dict)
+    # contract §8, only with periods.csv: the periods in order (empty: a single-period run)
+    periods: tuple[Period, ...] = ()
+    # site_power.csv (contract §8): site, year, max_power_mw; empty when absent
+    site_power: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["site", "year", "max_power_mw"])
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    """One row of periods.csv (contract §8) with the settings in force during it."""
+
+    name: str
+    year: int
+    years: int
+    settings: Settings
+    row: int  # data row of periods.csv
+    overrides: dict[str, Any] = field(default_factory=dict)  # the [demand] values in force
 
 
 # --- scenarios and the whole data set ----------------------------------------------------
@@ -167,7 +185,11 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
     )
 
     sites = tables["sites.csv"]
-    sites["zone"] = [z if z else s for s, z in zip(sites["site"], sites["zone"], strict=True)]
+    # an empty zone (read as NaN, which is truthy) is the site's own zone
+    sites["zone"] = [
+        z if isinstance(z, str) and z else s
+        for s, z in zip(sites["site"], sites["zone"], strict=True)
+    ]
     sites = sites.set_index("site", drop=False)
     routes_generated = tables["routes.csv"] is None
     if routes_generated:
@@ -195,6 +217,8 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
     link_types, routers = _stacks(settings, link_types, routers, where("stacks"), problems)
     routes = _macsec(settings, routes, where("macsec_media"), problems)
     offers = _match_offers(offers, routes, link_types, problems)
+    site_power = _site_power(tables["site_power.csv"], sites, problems)
+    periods = _periods(tables["periods.csv"], raw, overrides, scenario, sites, problems)
     problems.raise_if_any(f"data set {folder.name} is invalid")
 
     return Dataset(
@@ -215,6 +239,8 @@ def load_dataset(path: str | Path, scenario: str = "base") -> Dataset:
         routes_generated=routes_generated,
         inputs_sha256=hashes,
         users=users,
+        periods=periods,
+        site_power=site_power,
     )
 
 
@@ -498,3 +524,140 @@ def _match_offers(
     for _, dup in out[out.duplicated(["route", "type"])].iterrows():
         problems.add(f"offers.csv: route {dup['route']!r} offers type {dup['type']!r} twice")
     return out
+
+
+# --- growth over periods (contract §8) ---------------------------------------------------
+
+
+def _site_power(
+    steps: pd.DataFrame | None, sites: pd.DataFrame, problems: Problems
+) -> pd.DataFrame:
+    """site_power.csv: every site is a site of sites.csv, one step per site and year."""
+    if steps is None:
+        return pd.DataFrame(columns=["site", "year", "max_power_mw"])
+    for s in steps.itertuples():
+        if s.site not in sites.index:
+            problems.at(
+                "site_power.csv",
+                s.src_row,
+                f", site {s.site!r}",
+                "site",
+                f"site {s.site!r} is not in sites.csv",
+            )
+    for idx in steps.index[steps.duplicated(["site", "year"])]:
+        problems.at(
+            "site_power.csv",
+            int(steps.at[idx, "src_row"]),
+            f", site {steps.at[idx, 'site']!r}",
+            "year",
+            f"a second step for the same site and year {steps.at[idx, 'year']}",
+        )
+    return steps.sort_values(["site", "year"]).reset_index(drop=True)
+
+
+def _periods(
+    rows: pd.DataFrame | None,
+    raw: dict[str, Any],
+    overrides: dict[str, Any],
+    scenario: str,
+    sites: pd.DataFrame,
+    problems: Problems,
+) -> tuple[Period, ...]:
+    """periods.csv (contract §8): years strictly increasing, every further column a
+    [demand] key, an empty cell keeps the previous period's value (the first period's:
+    the scenario's settings), gpu_racks and storage_pb never decrease."""
+    if rows is None:
+        return ()
+    file = "periods.csv"
+    if "scenario" in rows.columns and rows["scenario"].notna().any():
+        own = rows[rows["scenario"] == scenario]
+        rows = own if len(own) else rows[rows["scenario"].isna()]
+    if rows.empty:
+        problems.add(f"{file}: no period for scenario {scenario!r}", file)
+        return ()
+    demand_keys = {k.split(".", 1)[1] for k in settings_keys() if k.startswith("demand.")}
+    fixed = {"period", "year", "years", "scenario", "src_row"}
+    extra = [c for c in rows.columns if c not in fixed]
+    for col in extra:
+        key = col.removeprefix("demand.")
+        if key not in demand_keys:
+            close = difflib.get_close_matches(key, sorted(demand_keys), n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.add(
+                f"{file}, column {escaped(col)}: not a [demand] key of settings.toml{hint}", file
+            )
+    if problems.count:
+        return ()
+    for idx in rows.index[rows["period"].duplicated()]:
+        problems.at(
+            file,
+            int(rows.at[idx, "src_row"]),
+            "",
+            "period",
+            f"duplicate period {rows.at[idx, 'period']!r}",
+        )
+    out: list[Period] = []
+    in_force: dict[str, Any] = {}
+    records = rows.to_dict("records")
+    for n, rec in enumerate(records):
+        row = int(rec["src_row"])
+        ident = f", period {rec['period']!r}"
+        year = rec["year"]
+        if year is None or pd.isna(year):
+            continue  # reported by the table check
+        year = int(year)
+        if out and year <= out[-1].year:
+            problems.at(
+                file,
+                row,
+                ident,
+                "year",
+                f"value {year} is not after the previous period's year {out[-1].year}; "
+                "years must increase strictly",
+            )
+            continue
+        years = rec["years"]
+        if years is None or pd.isna(years):
+            nxt = records[n + 1]["year"] if n + 1 < len(records) else None
+            years = int(nxt) - year if nxt is not None and not pd.isna(nxt) and nxt > year else 1
+        changed = {}
+        for col in extra:
+            text = rec[col]
+            if text is not None and text != "":
+                changed[f"demand.{col.removeprefix('demand.')}"] = text
+        merged_over = {**overrides, **in_force, **changed}
+        try:
+            settings = Settings.model_validate(apply_overrides(raw, merged_over))
+        except ValidationError as exc:
+            for err in exc.errors():
+                dotted = ".".join(escaped(p) for p in err["loc"])
+                col = dotted.removeprefix("demand.")
+                value = merged_over.get(dotted, err.get("input"))
+                problems.at(file, row, ident, col, f"value {shown_value(value)}: {err['msg']}")
+            continue
+        if out:
+            prev = out[-1].settings.demand
+            for key in ("gpu_racks", "storage_pb"):
+                was, now = getattr(prev, key), getattr(settings.demand, key)
+                if now < was:
+                    problems.at(
+                        file,
+                        row,
+                        ident,
+                        key,
+                        f"value {now:g} is below the previous period's {was:g}; "
+                        f"{key} must not decrease (what is built stays built)",
+                    )
+        in_force.update(changed)
+        out.append(Period(str(rec["period"]), year, int(years), settings, row, dict(in_force)))
+    for s in sites.itertuples():
+        year = getattr(s, "available_year", None)
+        if year is not None and not pd.isna(year) and s.existing:
+            problems.at(
+                "sites.csv",
+                s.src_row,
+                f", site {s.site!r}",
+                "available_year",
+                "an existing site is open in every period; leave available_year empty",
+            )
+    return tuple(out)

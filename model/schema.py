@@ -148,6 +148,14 @@ SITES = Table(
             min=-1,
             max=10,
         ),
+        _c(
+            "available_year",
+            "int",
+            "year",
+            "first year the site may be open, with periods.csv (contract §8; empty: always)",
+            min=0,
+            max=9999,
+        ),
     ),
     required_file=True,
     key=("site",),
@@ -387,6 +395,61 @@ SCENARIOS = Table(
     key=("scenario",),
 )
 
+PERIODS = Table(
+    "periods.csv",
+    "growth over time: one row per period, with the [demand] values in force (contract §8); "
+    "any [demand] key may be a further column (an empty cell keeps the previous period's "
+    "value)",
+    (
+        _c("period", "id", "", "period name", required=True),
+        _c(
+            "year",
+            "int",
+            "year",
+            "first year of the period (strictly increasing)",
+            required=True,
+            min=0,
+            max=9999,
+        ),
+        _c(
+            "years",
+            "int",
+            "years",
+            "how long the period lasts (empty: the next row's year minus this one; 1 for the "
+            "last row)",
+            min=1,
+            max=1000,
+        ),
+        _c(
+            "scenario",
+            "str",
+            "",
+            "extension: the row belongs to this scenario only (a scenario with rows of its own "
+            "takes those, the others the rows with an empty cell)",
+        ),
+    ),
+    required_file=False,
+    row_noun="period",
+)
+
+SITE_POWER = Table(
+    "site_power.csv",
+    "steps of a site's facility power cap over time (contract §8)",
+    (
+        _c("site", "id", "", "site id (of sites.csv)", required=True),
+        _c("year", "int", "year", "first year of the new cap", required=True, min=0, max=9999),
+        _c(
+            "max_power_mw",
+            "float",
+            "MW",
+            "the site's facility cap from that year on (replaces sites.csv max_power_mw)",
+            required=True,
+            min=0,
+        ),
+    ),
+    required_file=False,
+)
+
 TABLES: tuple[Table, ...] = (
     SITES,
     ROUTES,
@@ -397,6 +460,8 @@ TABLES: tuple[Table, ...] = (
     DEMANDS,
     USERS,
     SCENARIOS,
+    PERIODS,
+    SITE_POWER,
 )
 
 

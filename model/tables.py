@@ -377,7 +377,7 @@ def parse_table(
             if err:
                 problems.at(file, i, ident, col.name, err)
             rec[col.name] = value
-        if table is schema.SCENARIOS:  # overrides stay text; pydantic types them per key
+        if table in (schema.SCENARIOS, schema.PERIODS):  # overrides stay text, typed per key
             rec.update({h: fields[p] for h, p in extra})
         rec["src_row"] = i
         records.append(rec)
@@ -391,7 +391,7 @@ def parse_table(
         if table.required_file and not records:
             problems.add(f"{file} has no rows: at least one {table.row_noun} is required", file)
     columns = [c.name for c in table.columns] + ["src_row"]
-    if table is schema.SCENARIOS:
+    if table in (schema.SCENARIOS, schema.PERIODS):
         columns += [h for h, _ in extra]
     out = pd.DataFrame.from_records(records, columns=columns)
     for key in table.key:
@@ -431,7 +431,7 @@ def load_table(
     if decoded is None:
         return None
     header, rows = decoded
-    if table is not schema.SCENARIOS:
+    if table not in (schema.SCENARIOS, schema.PERIODS):  # their extra columns are keys
         ignored = _check_header(table, header, problems)
         key = (str(folder.resolve()), table.file, *ignored)
         if ignored and key not in _warned:

@@ -147,3 +147,23 @@ def test_numeric_cells_either_parse_or_name_the_column(tmp_path: Path, text: str
     else:
         value = loaded.sites.at["A", "max_power_mw"]
         assert value is None or pd.isna(value) or value >= 0
+
+
+def test_an_empty_zone_is_the_sites_own_zone(tmp_path: Path) -> None:
+    # An empty cell is read as NaN, which is truthy: it used to stay NaN and crash the
+    # precheck when sorting zones (float against str), exit 1 on valid input.
+    sites = [
+        {"site": "A", "lat": 35, "lon": 139, "gpu": 1, "zone": "", "build_usd_per_kw": 1},
+        {"site": "B", "lat": 34.7, "lon": 135.5, "gpu": 1, "zone": "z2", "build_usd_per_kw": 2},
+    ]
+    folder = write_dataset(
+        tmp_path / "tiny",
+        sites,
+        routes=[route("A", "B", 500)],
+        settings={"demand": {"gpu_racks": 4, "sync_gbps": 100, "max_gpu_sites": 2}},
+    )
+    ds = load_dataset(folder)
+    assert ds.sites["zone"].to_dict() == {"A": "A", "B": "z2"}
+    from model.cli import main
+
+    assert main([str(folder), "--out", str(tmp_path / "res"), "-q"]) == 0

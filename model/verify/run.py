@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from model.errors import InputError
 from model.load import Dataset
 from model.schema import TABLES
 from model.verify.costs import CostChecks
@@ -28,6 +32,8 @@ def verify(result_dir: str | Path, data_dir: str | Path | None = None) -> Report
     Raises InputError when a file is missing or unreadable."""
     ds = load_result_dataset(Path(result_dir), data_dir)
     report = Report()
+    if ds.periods and (Path(result_dir) / "periods.csv").is_file():
+        return _verify_periods(Path(result_dir), ds, report)  # contract §8
     design = read_design(result_dir, ds, report)
     report.notes.extend(_changed_inputs(ds, design.run))
     _run_checks(ds, design, report)
@@ -58,6 +64,109 @@ def _run_checks(ds: Dataset, design: Design, report: Report) -> Report:
     checker = Verifier(ds, design, report)
     for family in CHECKS[1:]:  # "results" is checked while reading
         getattr(checker, family)()
+    return report
+
+
+class _EarlierPeriod(Verifier):
+    """An earlier period of a multi-period result: summary.csv holds the last period's
+    figures, so the summary comparisons are left to :func:`_verify_periods`."""
+
+    def _summary(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _verify_periods(result_dir: Path, ds: Dataset, report: Report) -> Report:
+    """Contract §8: each period's block of rows against its period's data set (the last
+    with summary.csv); periods.csv's annual cost and counts against each block; nothing
+    built goes away from one period to the next."""
+    from types import SimpleNamespace
+
+    from model.periods import label, period_dataset, stays_built_problems
+
+    def read(name: str) -> pd.DataFrame | None:
+        path = result_dir / name
+        if not path.is_file():
+            return None
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+    frames = {n: read(f"{n}.csv") for n in ("summary", "sites", "links", "flows", "users")}
+    table = read("periods.csv")
+    if any(frames[n] is None for n in ("summary", "sites", "links", "flows")) or table is None:
+        raise InputError(f"results in {result_dir} cannot be read: a table is missing")
+    blocks_sites, blocks_links = [], []
+    names = list(table["period"])
+    by_name = {p.name: p for p in ds.periods}
+    if names != [p.name for p in ds.periods]:
+        report.fail(
+            "results",
+            "periods.csv",
+            f"periods {names} are not those of the data set {[p.name for p in ds.periods]}",
+        )
+        return report
+    for n, name in enumerate(names):
+        period = by_name[name]
+        pds = period_dataset(ds, period)
+
+        def block(frame: pd.DataFrame | None, name: str = name) -> pd.DataFrame | None:
+            if frame is None:
+                return None
+            return frame[frame["period"] == name].drop(columns=["period"])
+
+        last = n == len(names) - 1
+        summary = frames["summary"].copy()
+        summary["objective"] = ""  # the horizon's, checked below
+        tables = SimpleNamespace(
+            summary=summary,
+            sites=block(frames["sites"]),
+            links=block(frames["links"]),
+            flows=block(frames["flows"]),
+            users=block(frames["users"]),
+        )
+        sub = Report()
+        design = read_design(result_dir, pds, sub, tables)
+        checker = (Verifier if last else _EarlierPeriod)(pds, design, sub)
+        for family in CHECKS[1:]:
+            getattr(checker, family)()
+        for v in sub.violations:
+            report.violations.append(replace(v, objects=f"{label(period)}: {v.objects}"))
+        for check, count in sub.comparisons.items():
+            report.count(check, count)
+        row = table.iloc[n]
+        sites, links = design.sites, design.links
+        reported = float(pd.to_numeric(sites["annual_cost_usd"]).sum()) + float(
+            pd.to_numeric(links["annual_cost_usd"]).sum() if "annual_cost_usd" in links else 0.0
+        )
+        cost = float(row["annual_cost_usd"])
+        report.eq(
+            "costs",
+            f"{label(period)}: periods.csv",
+            "annual_cost_usd (vs Σ sites + Σ links annual_cost_usd)",
+            cost,
+            reported,
+            0.01 * (len(sites) + len(links) + 1) + 1e-6 * abs(reported),
+        )
+        racks = int(pd.to_numeric(sites["gpu_racks"]).sum())
+        report.eq(
+            "costs", f"{label(period)}: periods.csv", "gpu_racks", int(row["gpu_racks"]), racks, 0
+        )
+        blocks_sites.append(tables.sites)
+        blocks_links.append(tables.links)
+    weight = ds.settings.economics.power_weight_usd_per_mw_year
+    num = table.apply(pd.to_numeric, errors="coerce")
+    horizon = float(
+        (num["discount_factor"] * (num["annual_cost_usd"] + weight * num["power_mw"])).sum()
+    )
+    objective = pd.to_numeric(frames["summary"]["objective"], errors="coerce").iloc[0]
+    report.eq(
+        "costs",
+        "summary.csv",
+        "objective (vs Σ periods.csv discount_factor × (annual_cost_usd + weight × power_mw))",
+        float(objective),
+        horizon,
+        0.01 * len(table) * float(num["discount_factor"].sum()) + 1e-6 * abs(horizon),
+    )
+    for line in stays_built_problems(list(ds.periods), blocks_sites, blocks_links):
+        report.fail("sites", "stays built", line)
     return report
 
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Model size and time of growth over periods (contract §8) on data/japan_growth, for the
+first 1, 2, 3, ... periods of a ramp. Not a test: figures, no asserts.
+
+    python bench/periods.py [--periods 1 2 3 5] [--time-limit 300] [--mip-gap 0.01]
+
+For every count N, the first N periods of the scenario's periods.csv rows are written to a
+temporary copy of the data set (N beyond the rows extends the ramp: every further year adds
+the last step again), then solved end to end by run_scenario without writing results.
+Printed per N: variables, integer variables, constraints, build and solve seconds, status,
+MIP gap and the discounted objective. Timings are wall clock on whatever else the machine
+is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd
+
+from model.errors import ScaleacrossError
+from model.pipeline import SolveOptions, run_scenario
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "japan_growth"
+
+
+def ramp(rows: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The first ``n`` periods, one year each; past the rows, gpu_racks and storage_pb grow
+    by the last step again every year."""
+    records = rows.to_dict("records")
+    while len(records) < n:
+        last, before = records[-1], records[-2]
+        year = int(last["year"]) + 1
+        nxt = {**last, "period": str(year), "year": year}
+        for col in ("gpu_racks", "storage_pb"):
+            nxt[col] = last[col] + (last[col] - before[col])
+        records.append(nxt)
+    out = pd.DataFrame(records[:n])
+    out["years"] = 1
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--periods", type=int, nargs="+", default=[1, 2, 3, 5])
+    ap.add_argument("--time-limit", type=float, default=300.0)
+    ap.add_argument("--mip-gap", type=float, default=0.01)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    base = pd.read_csv(DATA / "periods.csv", dtype={"scenario": str})
+    base = base[base["scenario"].isna()].drop(columns=["scenario"])
+    opts = SolveOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap)
+    print(
+        f"{'periods':>7} {'variables':>9} {'integer':>8} {'constraints':>11} {'build_s':>8} "
+        f"{'solve_s':>8} {'wall_s':>7} {'status':>10} {'gap':>8} {'objective_usd':>16}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "japan_growth"
+        shutil.copytree(DATA, folder)
+        (folder / "scenarios.csv").unlink()
+        for n in args.periods:
+            ramp(base, n).to_csv(folder / "periods.csv", index=False)
+            start = time.perf_counter()
+            try:
+                res = run_scenario(folder, "base", None, opts)
+            except ScaleacrossError as exc:
+                print(f"{n:>7} {type(exc).__name__}: {exc}")
+                continue
+            s = res.tables.summary.iloc[0]
+            gap = "" if s["mip_gap"] is None else f"{100 * s['mip_gap']:.2f} %"
+            print(
+                f"{n:>7} {res.size['variables']:>9} {res.size['integer_variables']:>8} "
+                f"{res.size['constraints']:>11} {res.timings.get('build', 0):>8.1f} "
+                f"{res.timings.get('solve', 0):>8.1f} {time.perf_counter() - start:>7.1f} "
+                f"{s['status']:>10} {gap:>8} {s['objective']:>16,.0f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
