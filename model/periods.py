@@ -327,10 +327,17 @@ def solve_periods(
 ) -> Any:
     """run_scenario's second half for a data set with periods.csv (contract §8)."""
     from model.colgen import Routing
-    from model.export import extra_files, versions, write_folder
+    from model.export import extra_files, write_folder
     from model.extract import extract
     from model.highs_direct import highs_seconds
-    from model.pipeline import RunResult, _timed, _with_routing, _write_infeasible, self_check
+    from model.pipeline import (
+        RunResult,
+        _timed,
+        _with_routing,
+        _write_infeasible,
+        run_record,
+        self_check,
+    )
 
     highs_before = highs_seconds()
     periods = list(ds.periods)
@@ -478,41 +485,28 @@ def solve_periods(
         users=_concat([_with_period(t.users, n) for t, n in zip(per, names, strict=True)]),
     )
     last_plan, last_ix = plans[-1], ixs[-1]
-    run = {
-        "dataset": ds.name,
-        "scenario": ds.scenario,
-        "data_dir": str(Path(data_dir).resolve()),
-        "settings": ds.settings.model_dump(mode="json"),
-        "overrides": ds.overrides,
-        "outcome": outcome.as_dict(),
-        "model_size": size,
-        "timings_s": timings,
-        "versions": versions(),
-        "inputs_sha256": ds.inputs_sha256,
-        "restrictions": last_plan.restrictions,
-        "first_design": None,
-        "routing": routing,
-        "network": {
-            "usable_routes": len(last_plan.usable),
-            "unusable_routes": last_plan.unusable_routes,
-            "failures": len(last_plan.failures),
-            "commodities": len(last_plan.commodities),
-            "candidate_paths": len(last_ix.paths),
-            "sync_pairs_blocked_by_latency": [list(x[:2]) for x in last_plan.sync_blocked],
-            "storage_pairs_blocked_by_latency": [list(x[:2]) for x in last_plan.storage_blocked],
-        },
-        "periods": [
-            {
-                **row,
-                "demand": p.overrides,
-                "sites_available": len(d.sites),
-                "candidate_paths": len(ix.paths),
-            }
-            for row, p, d, ix in zip(rows, periods, dss, ixs, strict=True)
-        ],
-        "rack_capex_usd": float(summary.at[0, "rack_capex_usd"]),
-        "highs_s": round(highs_seconds() - highs_before, 3),
-    }
+    run = run_record(
+        ds,
+        data_dir,
+        outcome,
+        size,
+        timings,
+        last_plan,
+        len(last_ix.paths),
+        routing,
+        None,
+        float(summary.at[0, "rack_capex_usd"]),
+        highs_seconds() - highs_before,
+    )
+    run["periods"] = [
+        {
+            **row,
+            "demand": p.overrides,
+            "sites_available": len(d.sites),
+            "candidate_paths": len(ix.paths),
+        }
+        for row, p, d, ix in zip(rows, periods, dss, ixs, strict=True)
+    ]
     out_dir = None
     if target is not None:
         frames = {

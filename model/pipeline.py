@@ -211,7 +211,40 @@ def _solve_and_write(
     tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
     tables = replace(tables, summary=_with_routing(tables.summary, routing.as_dict()))
     tables = _timed(timings, "verify", lambda: self_check(ds, tables))
-    run = {
+    run = run_record(
+        ds,
+        data_dir,
+        outcome,
+        size,
+        timings,
+        plan,
+        len(ix.paths),
+        routing.as_dict(),
+        first.as_dict() if first is not None else None,
+        float(tables.summary.at[0, "rack_capex_usd"]),
+        highs_seconds() - highs_before,
+    )
+    out_dir = None
+    if target is not None:
+        out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
+    return RunResult(ds, outcome, tables, timings, size, out_dir, run)
+
+
+def run_record(
+    ds: Dataset,
+    data_dir: str | Path,
+    outcome: Outcome,
+    size: dict[str, int],
+    timings: dict[str, float],
+    plan: Any,
+    candidate_paths: int,
+    routing: dict[str, Any],
+    first_design: dict[str, Any] | None,
+    rack_capex_usd: float,
+    highs_s: float,
+) -> dict[str, Any]:
+    """run.json of a solved scenario (model/periods.py adds its ``periods``)."""
+    return {
         "dataset": ds.name,
         "scenario": ds.scenario,
         "data_dir": str(Path(data_dir).resolve()),
@@ -223,25 +256,21 @@ def _solve_and_write(
         "versions": versions(),
         "inputs_sha256": ds.inputs_sha256,
         "restrictions": plan.restrictions,
-        "first_design": first.as_dict() if first is not None else None,
-        "routing": routing.as_dict(),
+        "first_design": first_design,
+        "routing": routing,
         "network": {
             "usable_routes": len(plan.usable),
             "unusable_routes": plan.unusable_routes,
             "failures": len(plan.failures),
             "commodities": len(plan.commodities),
-            "candidate_paths": len(ix.paths),
+            "candidate_paths": candidate_paths,
             "sync_pairs_blocked_by_latency": [list(p[:2]) for p in plan.sync_blocked],
             "storage_pairs_blocked_by_latency": [list(p[:2]) for p in plan.storage_blocked],
         },
-        "rack_capex_usd": float(tables.summary.at[0, "rack_capex_usd"]),
+        "rack_capex_usd": rack_capex_usd,
         # HiGHS's own seconds in this run: the MIP, the first design, the pricing LPs
-        "highs_s": round(highs_seconds() - highs_before, 3),
+        "highs_s": round(highs_s, 3),
     }
-    out_dir = None
-    if target is not None:
-        out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
-    return RunResult(ds, outcome, tables, timings, size, out_dir, run)
 
 
 def _with_routing(summary: pd.DataFrame, routing: dict[str, Any]) -> pd.DataFrame:
