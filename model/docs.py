@@ -8,6 +8,7 @@ import sys
 from pydantic import BaseModel
 
 from model.config import Settings
+from model.families.objective import COST_PARTS
 from model.schema import markdown_reference
 
 HEAD = """# Data format reference
@@ -66,17 +67,7 @@ RESULT_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "failures_short": ("failures", "single failures that leave some traffic short"),
         **{
             f"annual_{p}_usd": ("USD/yr", f"annualised cost part: {p.replace('_', ' ')}")
-            for p in (
-                "sites",
-                "cooling",
-                "routers",
-                "optics",
-                "link_opex",
-                "routes",
-                "flow",
-                "energy",
-                "carbon",
-            )
+            for p in COST_PARTS
         },
     },
     "sites": {
