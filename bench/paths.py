@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model.build import build_model
 from model.errors import ScaleacrossError
 from model.load import load_dataset
-from model.network import EPS_MS, NetworkPlan, plan_network
+from model.network import NetworkPlan, plan_network
+from model.paths import EPS_MS
 from model.pipeline import SolveOptions, run_scenario
 from model.solver import solve
 from model.synth import SynthOptions, write_dataset

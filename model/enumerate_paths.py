@@ -41,7 +41,8 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from model.load import Dataset
-from model.network import EPS_MS, NetworkPlan, Path, PathFinder
+from model.network import NetworkPlan, Path, PathFinder
+from model.paths import EPS_MS
 
 log = logging.getLogger(__name__)
 MAX_TOTAL_PATHS = 5_000

@@ -50,7 +50,8 @@ import pyomo.environ as pyo
 from model.highs_direct import DirectHighs
 from model.index import ModelIndex
 from model.load import Dataset
-from model.network import EPS_MS, NetworkPlan, Path
+from model.network import NetworkPlan, Path
+from model.paths import EPS_MS
 
 log = logging.getLogger(__name__)
 MAX_LABELS = 200_000
