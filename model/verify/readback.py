@@ -45,7 +45,11 @@ NUMERIC = {  # columns typed as numbers where present (extensions of extract.py 
     "links.csv": "km units capacity_gbps max_flow_gbps capex_usd power_w opex_usd_per_year "
     "annual_cost_usd",
     "flows.csv": "gbps latency_ms bound_ms protected demand_gbps",
+    "users.csv": "racks gbps latency_ms",
 }
+#: Result tables written only when the run has them (users.csv: contract §9), with their
+#: required columns; their numeric columns may not be empty.
+OPTIONAL = {"users.csv": "region site serving_site racks gbps latency_ms"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,9 @@ def _read_csv(
     path: Path, problems: list[str], frame: pd.DataFrame | None = None
 ) -> pd.DataFrame | None:
     """One result table as text, typed column by column (``frame``: an in-memory table,
-    read through its CSV text so that it is checked exactly like the file would be)."""
+    read through its CSV text so that it is checked exactly like the file would be). A
+    missing table of ``OPTIONAL`` is None without a problem."""
+    optional = path.name in OPTIONAL
     if frame is None:
         try:
             data = read_input_file(path, RESULT_LIMIT_BYTES)
@@ -118,7 +124,8 @@ def _read_csv(
             problems.append(str(exc))
             return None
         if data is None:
-            problems.append(f"{path.name}: file is missing from {escaped(path.parent, 200)}")
+            if not optional:
+                problems.append(f"{path.name}: file is missing from {escaped(path.parent, 200)}")
             return None
         source: Any = io.BytesIO(data)
     else:
@@ -130,7 +137,8 @@ def _read_csv(
         return None
     df.columns = [str(c).strip() for c in df.columns]
     df = df.apply(lambda s: s.str.strip()) if len(df.columns) else df
-    missing = [c for c in REQUIRED[path.name].split() if c not in df.columns]
+    required = OPTIONAL[path.name] if optional else REQUIRED[path.name]
+    missing = [c for c in required.split() if c not in df.columns]
     if missing:
         problems.append(f"{path.name}: required column(s) missing: {', '.join(missing)}")
         return None
@@ -139,7 +147,7 @@ def _read_csv(
             continue
         text = df[col]
         num = pd.to_numeric(text.where(text != ""), errors="coerce")
-        for i in df.index[num.isna() & (text != "")]:
+        for i in df.index[num.isna() & ((text != "") | optional)]:
             problems.append(
                 f"{path.name} row {i + 1} (line {i + 2}), column {col}: value {text[i]!r} "
                 "is not a number"
@@ -254,38 +262,9 @@ def read_design(
 def _read_users(result_dir: Path, tables: Any, problems: list[str]) -> pd.DataFrame | None:
     """The users.csv result (contract §9) typed, or None when there is none."""
     frame = None if tables is None else getattr(tables, "users", None)
-    if frame is None:
-        if tables is not None:
-            return None
-        try:
-            data = read_input_file(result_dir / "users.csv", RESULT_LIMIT_BYTES)
-        except InputError as exc:
-            problems.append(str(exc))
-            return None
-        if data is None:
-            return None
-        source: Any = io.BytesIO(data)
-    else:
-        source = io.StringIO(frame.to_csv(index=False))
-    try:
-        df = pd.read_csv(source, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(f"users.csv: cannot be read as CSV ({escaped(exc, 300)})")
+    if frame is None and tables is not None:
         return None
-    need = ["region", "site", "serving_site", "racks", "gbps", "latency_ms"]
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        problems.append(f"users.csv: required column(s) missing: {', '.join(missing)}")
-        return None
-    for col in ("racks", "gbps", "latency_ms"):
-        num = pd.to_numeric(df[col].where(df[col] != ""), errors="coerce")
-        for i in df.index[num.isna()]:
-            problems.append(
-                f"users.csv row {i + 1} (line {i + 2}), column {col}: value {df[col][i]!r} "
-                "is not a number"
-            )
-        df[col] = num.astype(float)
-    return df
+    return _read_csv(result_dir / "users.csv", problems, frame)
 
 
 def _status(path: Path) -> str | None:
