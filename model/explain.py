@@ -35,6 +35,14 @@ from model.solver import solve
 log = logging.getLogger(__name__)
 TOL = 1e-6
 COLUMNS = ["requirement", "objects", "amount", "unit", "message"]
+#: LP strengthening only, implied by the requirement rows
+STRENGTHENING = (
+    "links_site_cut",
+    "compute_zone_cap",
+    "compute_zone_cap_cool",
+    "traffic_sync_partner",
+    "traffic_sync_lit",
+)
 
 
 @dataclass(frozen=True)
@@ -273,9 +281,10 @@ def explain_infeasibility(
     and return one row per requirement that must move."""
     templates = _messages(ds, ix, plan)
     m.objective.deactivate()
-    cuts = m.component("links_site_cut")  # LP strengthening only: implied by the rows
-    if cuts is not None:  # made elastic below, and would otherwise stay hard
-        cuts.deactivate()
+    for name in STRENGTHENING:  # implied by the rows made elastic below, else stay hard
+        cuts = m.component(name)
+        if cuts is not None:
+            cuts.deactivate()
     m.elastic = pyo.Var(pyo.Any, dense=False, domain=pyo.NonNegativeReals)
     weights: dict = {}
     for family in templates:

@@ -4,6 +4,8 @@ storage placement with copies in distinct zones (contract §4.1–4.3, §4.9).""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -55,10 +57,35 @@ def add_compute(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         m.RACK_COOLING,
         rule=lambda _, s, k: m.racks[s, k] <= ix.max_racks[s] * m.cool[s, k],
     )
+    add_zone_cap(m, ds, ix, site_racks)
     if dem.max_gpu_sites is not None and dem.max_gpu_sites < len(ix.gpu_sites):
         m.compute_max_sites = pyo.Constraint(
             expr=sum(m.gpu[s] for s in m.GPU_SITES) <= dem.max_gpu_sites
         )
+
+
+def add_zone_cap(
+    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, site_racks: Callable[[str], Any]
+) -> None:
+    """LP strengthening, implied by the rows (explain.py leaves it out): with zone survival
+    (need = ⌈share × gpu_racks⌉ ≥ 1 racks outside every zone) another GPU site, outside
+    the site's zone, holds at least max(need, min_racks_per_gpu_site) racks, so
+    Σ_k racks_{s,k} ≤ cap_s·gpu_s and racks_{s,k} ≤ cap_s·cool_{s,k} with
+    cap_s = gpu_racks − max(need, min_racks) where that is below the site's rack cap.
+    Without it a site may take all but a few racks at gpu_s ≈ ½ in the LP relaxation,
+    so the scale-across pair (pair ≥ gpu_a + gpu_b − 1) and its traffic vanish."""
+    dem, share = ds.settings.demand, ds.settings.resilience.zone_survival_share
+    need = math.ceil(share * dem.gpu_racks - 1e-6) if share > 0 else 0
+    if need < 1:
+        return
+    cap = dem.gpu_racks - max(need, dem.min_racks_per_gpu_site)
+    tighter = [s for s in ix.gpu_sites if cap < ix.max_racks[s]]
+    if not tighter or cap < 0:
+        return
+    m.compute_zone_cap = pyo.Constraint(tighter, rule=lambda _, s: site_racks(s) <= cap * m.gpu[s])
+    m.compute_zone_cap_cool = pyo.Constraint(
+        tighter, m.RACK_COOLING, rule=lambda _, s, k: m.racks[s, k] <= cap * m.cool[s, k]
+    )
 
 
 def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:

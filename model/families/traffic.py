@@ -3,6 +3,8 @@ path flows that meet every commodity's demand (contract §3, §4.4)."""
 
 from __future__ import annotations
 
+import math
+
 import pyomo.environ as pyo
 
 from model.index import ModelIndex
@@ -53,6 +55,8 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         m.traffic_sync_pair = pyo.Constraint(
             m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] >= m.gpu[a] + m.gpu[b] - 1
         )
+    if dem.sync_gbps > 0 and len(ix.gpu_sites) > 1:
+        add_partner_rows(m, ds, ix)
     blocked = sorted((a, b) for a, b, _ in plan.sync_blocked)
     if blocked:
         m.SYNC_BLOCKED = pyo.Set(initialize=blocked, dimen=2, ordered=True)
@@ -139,3 +143,44 @@ def add_arc_flows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Netwo
         return net == supply
 
     m.traffic_arc_balance = pyo.Constraint(m.ARC_BALANCE, rule=balance)
+
+
+def add_partner_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """LP strengthening of the scale-across pairs. pair_{a,b} ≤ gpu_a and ≤ gpu_b make
+    pair = gpu_a·gpu_b at integer points (a design with a larger pair only carries more
+    traffic, so some optimum satisfies them). With zone survival (⌈share × gpu_racks⌉ ≥ 1
+    racks outside every zone) there are at least two GPU sites, so every GPU site has a
+    partner: Σ_b pair_{a,b} ≥ gpu_a (``traffic_sync_partner``, implied by the rows;
+    explain.py leaves it out). Every two GPU sites are a pair of SYNC_PAIRS or blocked."""
+    m.traffic_sync_pair_a = pyo.Constraint(
+        m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] <= m.gpu[a]
+    )
+    m.traffic_sync_pair_b = pyo.Constraint(
+        m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] <= m.gpu[b]
+    )
+    dem, share = ds.settings.demand, ds.settings.resilience.zone_survival_share
+    if share <= 0 or math.ceil(share * dem.gpu_racks - 1e-6) < 1:
+        return
+    partners: dict[str, list[tuple[str, str]]] = {s: [] for s in ix.gpu_sites}
+    for a, b in m.SYNC_PAIRS:
+        partners[a].append((a, b))
+        partners[b].append((a, b))
+    m.traffic_sync_partner = pyo.Constraint(
+        list(ix.gpu_sites),
+        rule=lambda _, s: sum(m.pair[p] for p in partners[s]) >= m.gpu[s],
+    )
+    # A GPU site's sync traffic leaves it on a route with units; where none of its routes
+    # has existing capacity, one of them is lit (``traffic_sync_lit``, implied as well).
+    at: dict[str, list[str]] = {}
+    for r in ix.routes:
+        for end in (ds.routes.at[r, "a"], ds.routes.at[r, "b"]):
+            at.setdefault(end, []).append(r)
+    bare = [
+        s
+        for s in ix.gpu_sites
+        if partners[s] and not any(ds.routes.at[r, "existing_gbps"] > 0 for r in at.get(s, []))
+    ]
+    lit = set(m.LIT_ROUTES)
+    m.traffic_sync_lit = pyo.Constraint(
+        bare, rule=lambda _, s: sum(m.lit[r] for r in at.get(s, []) if r in lit) >= m.gpu[s]
+    )
