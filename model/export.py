@@ -290,7 +290,7 @@ def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
     """Write summary/sites/links/flows(/failures) CSVs, run.json and the documented extras
     (report.html, design.geojson, design.xlsx: :func:`extra_files`) to ``target``
     atomically."""
-    names = ("summary", "sites", "links", "flows", "failures", "users")
+    names = ("summary", "sites", "links", "flows", "failures", "users", "periods")
     frames = {n: getattr(tables, n) for n in names if getattr(tables, n) is not None}
     return write_folder(target, frames, run, extra_files(frames, run))
 
@@ -298,15 +298,25 @@ def write_results(target: Path, tables: Tables, run: dict[str, Any]) -> Path:
 def extra_files(frames: dict[str, pd.DataFrame], run: dict[str, Any]) -> dict[str, str | bytes]:
     """What a results folder holds besides the CSVs and run.json: ``report.html`` always;
     for a design also ``design.geojson`` and ``design.xlsx``. All made from the tables and
-    run.json, so the same results give the same files."""
+    run.json, so the same results give the same files. A growth plan's (contract §8: the
+    tables carry a ``period`` column, ``frames["periods"]`` is periods.csv, else run.json's
+    ``periods`` stands in) show every period."""
     from model.report_html import render_run  # not needed by a plain ``import model``
     from model.workbook import workbook_bytes
 
+    if "period" in getattr(frames.get("sites"), "columns", ()) and "periods" not in frames:
+        from model.periods import PERIOD_COLUMNS
+
+        rows = run.get("periods")
+        if isinstance(rows, list) and rows:
+            table = pd.DataFrame([{c: r.get(c) for c in PERIOD_COLUMNS} for r in rows])
+            frames = {**frames, "periods": table}
     out: dict[str, str | bytes] = {"report.html": render_run(frames, run)}
     if "sites" in frames and "links" in frames:
         from model.geo import geojson_text
 
-        out["design.geojson"] = geojson_text(frames["sites"], frames["links"])
+        sites, links = frames["sites"], frames["links"]
+        out["design.geojson"] = geojson_text(sites, links, frames.get("periods"))
     out["design.xlsx"] = workbook_bytes(frames)
     return out
 

@@ -106,6 +106,7 @@ class Tables:
     flows: pd.DataFrame
     failures: pd.DataFrame | None = None  # single-failure survival (model.failures)
     users: pd.DataFrame | None = None  # contract §9: regions and serving sites (users.csv)
+    periods: pd.DataFrame | None = None  # contract §8: one row per period (growth runs)
 
 
 def _route_units(m: pyo.ConcreteModel, ix: ModelIndex) -> dict[str, dict[str, int]]:

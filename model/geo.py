@@ -66,10 +66,21 @@ def route_rows(links: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def design_geojson(sites: pd.DataFrame, links: pd.DataFrame) -> dict[str, Any]:
+def design_geojson(
+    sites: pd.DataFrame, links: pd.DataFrame, periods: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """The design as a GeoJSON FeatureCollection: every candidate site as a Point with its
     sites.csv row as properties, every route of links.csv as a LineString from ``a`` to
-    ``b`` with :func:`route_rows`'s properties (``kind`` tells the two apart)."""
+    ``b`` with :func:`route_rows`'s properties (``kind`` tells the two apart).
+
+    A growth run (the tables carry a ``period`` column, contract §8) gives one feature per
+    period in which a site is open and per route of that period's links.csv, with
+    ``period`` (the name as in the tables), ``year`` (from ``periods``, periods.csv; None
+    without it) and ``first_period`` (the first period in which the site is open or the
+    route carries link units; None for a route on existing capacity only): filter on
+    ``period`` for one period's design, on ``period == first_period`` for what it adds."""
+    if "period" in sites.columns:
+        return _growth_geojson(sites, links, periods)
     features: list[dict[str, Any]] = []
     where: dict[str, list[float]] = {}
     for row in sites.sort_values("site", kind="stable").to_dict("records"):
@@ -89,9 +100,77 @@ def design_geojson(sites: pd.DataFrame, links: pd.DataFrame) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def geojson_text(sites: pd.DataFrame, links: pd.DataFrame) -> str:
+def period_names(frame: pd.DataFrame, periods: pd.DataFrame | None = None) -> list[str]:
+    """The periods of a growth run's table, in order, as text: periods.csv's order when
+    ``periods`` is given, else the order in which the ``period`` column first names them;
+    [] for a table without a ``period`` column."""
+    if "period" not in frame.columns:
+        return []
+    if periods is not None and "period" in periods.columns and len(periods):
+        return [str(p) for p in periods["period"]]
+    return [str(p) for p in dict.fromkeys(frame["period"])]
+
+
+def period_rows(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of period ``name`` (compared as text: a CSV read back makes ``2026`` a
+    number), index reset."""
+    return frame[frame["period"].astype(str) == name].reset_index(drop=True)
+
+
+def is_open(sites: pd.DataFrame) -> pd.Series:
+    """sites.csv ``open`` as a boolean mask (numbers or their text)."""
+    return pd.to_numeric(sites["open"], errors="coerce").fillna(0) == 1
+
+
+def _growth_geojson(
+    sites: pd.DataFrame, links: pd.DataFrame, periods: pd.DataFrame | None
+) -> dict[str, Any]:
+    names = period_names(sites, periods)
+    years: dict[str, Any] = {}
+    if periods is not None and {"period", "year"} <= set(periods.columns):
+        years = {str(p): _plain(y) for p, y in zip(periods["period"], periods["year"], strict=True)}
+    where = {
+        str(s): [float(lon), float(lat)]
+        for s, lon, lat in zip(sites["site"], sites["lon"], sites["lat"], strict=True)
+    }
+    opened: dict[str, pd.DataFrame] = {}
+    routes: dict[str, list[dict[str, Any]]] = {}
+    first: dict[tuple[str, str], str] = {}  # (kind, site or route) → first period built
+    for name in names:
+        block = period_rows(sites, name)
+        opened[name] = block[is_open(block)].sort_values("site", kind="stable")
+        routes[name] = route_rows(period_rows(links, name))
+        for s in opened[name]["site"]:
+            first.setdefault(("site", str(s)), name)
+        for r in routes[name]:
+            if r["lit"]:
+                first.setdefault(("route", r["route"]), name)
+    features: list[dict[str, Any]] = []
+    for name in names:
+        when = {"period": name, "year": years.get(name)}
+        for row in opened[name].to_dict("records"):
+            lon, lat = where[str(row["site"])]
+            props = {"kind": "site", **{k: _plain(v) for k, v in row.items()}, **when,
+                     "first_period": first.get(("site", str(row["site"])))}  # fmt: skip
+            features.append(
+                {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                 "properties": props}
+            )  # fmt: skip
+        for r in routes[name]:
+            props = {"kind": "route", **r, **when, "first_period": first.get(("route", r["route"]))}
+            features.append(
+                {"type": "Feature",
+                 "geometry": {"type": "LineString", "coordinates": [where[r["a"]], where[r["b"]]]},
+                 "properties": props}
+            )  # fmt: skip
+    return {"type": "FeatureCollection", "features": features}
+
+
+def geojson_text(
+    sites: pd.DataFrame, links: pd.DataFrame, periods: pd.DataFrame | None = None
+) -> str:
     """:func:`design_geojson` as text (sorted keys, no NaN: strict JSON)."""
-    return json.dumps(design_geojson(sites, links), sort_keys=True, allow_nan=False) + "\n"
+    return json.dumps(design_geojson(sites, links, periods), sort_keys=True, allow_nan=False) + "\n"
 
 
 # --- background geometry -------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,9 +28,10 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from model.build import build_model, model_size
-from model.errors import DesignCheckError, InfeasibleError, InputError, NoDesignError
+from model.errors import DesignCheckError, InfeasibleError, NoDesignError
 from model.explain import COLUMNS as EXPLAIN_COLUMNS
 from model.explain import explain_infeasibility
+from model.extract import Tables
 from model.index import ModelIndex, build_index
 from model.load import Dataset, Period
 from model.network import NetworkPlan, plan_network
@@ -111,18 +112,6 @@ def period_dataset(ds: Dataset, p: Period) -> Dataset:
         periods=(),
         site_power=ds.site_power.iloc[0:0],
     )
-
-
-def refuse_pareto(ds: Dataset) -> None:
-    """A data set with periods.csv is solved as a whole horizon by :func:`solve_periods`
-    (run_scenario); any single-model build of it (a Pareto front, ``--pareto``) is
-    refused with exit 2 (docs/model.md, "Growth over periods")."""
-    if ds.periods:
-        raise InputError(
-            f"data set {ds.name}: --pareto is not supported with periods.csv (growth over "
-            "periods, contract §8); solve the scenario without --pareto, or move "
-            "periods.csv aside"
-        )
 
 
 def build_periods(
@@ -316,46 +305,40 @@ def _stays_explain(periods: list[Period], ds: Dataset, m: pyo.ConcreteModel) -> 
     return pd.DataFrame(out, columns=EXPLAIN_COLUMNS)
 
 
-def solve_periods(
-    ds: Dataset,
-    data_dir: str | Path,
-    target: Path | None,
-    timings: dict[str, float],
-    tee: bool | TextIO,
-    progress: Callable[[Any], None] | None,
-    started: float,
-) -> Any:
-    """run_scenario's second half for a data set with periods.csv (contract §8)."""
-    from model.colgen import Routing
-    from model.export import extra_files, write_folder
-    from model.extract import extract
-    from model.highs_direct import highs_seconds
-    from model.pipeline import (
-        RunResult,
-        _timed,
-        _with_routing,
-        _write_infeasible,
-        run_record,
-        self_check,
+@dataclass
+class Horizon:
+    """The periods of a growth run, each with its data set, network plan and index, and
+    their discount factors (contract §8)."""
+
+    periods: list[Period]
+    dfs: list[float]
+    dss: list[Dataset]
+    plans: list[NetworkPlan]
+    ixs: list[ModelIndex]
+
+    def build(self, name: str) -> pyo.ConcreteModel:
+        return build_periods(self.dss, self.plans, self.ixs, self.dfs, name)
+
+
+def check_rows(problems: list[str]) -> pd.DataFrame:
+    """infeasibility.csv rows of precheck messages."""
+    return pd.DataFrame(
+        [
+            {"requirement": "check", "objects": "", "amount": None, "unit": "", "message": p}
+            for p in problems
+        ],
+        columns=EXPLAIN_COLUMNS,
     )
 
-    highs_before = highs_seconds()
+
+def prepare_horizon(ds: Dataset, timings: dict[str, float]) -> Horizon:
+    """Every period's data set, network plan and index, prechecked; InfeasibleError (its
+    messages prefixed with the period) when a period cannot be met on its own."""
+    from model.pipeline import _timed
+
     periods = list(ds.periods)
     rate = ds.settings.economics.discount_rate
     dfs = [discount_factor(p, periods[0].year, rate) for p in periods]
-
-    def infeasible(rows: pd.DataFrame) -> None:
-        _write_infeasible(target, ds, rows, timings)
-
-    def check_rows(problems: list[str]) -> pd.DataFrame:
-        return pd.DataFrame(
-            [
-                {"requirement": "check", "objects": "", "amount": None, "unit": "", "message": p}
-                for p in problems
-            ],
-            columns=EXPLAIN_COLUMNS,
-        )
-
     dss: list[Dataset] = []
     problems: list[str] = []
     for p in periods:
@@ -364,7 +347,6 @@ def solve_periods(
         except InfeasibleError as exc:
             problems += exc.problems
     if problems:
-        infeasible(check_rows(problems))
         raise InfeasibleError("the requirements cannot all be met", problems)
     plans = _timed(timings, "network", lambda: [plan_network(d) for d in dss])
     ixs = _timed(
@@ -382,59 +364,41 @@ def solve_periods(
 
     problems = _timed(timings, "validate", precheck)
     if problems:
-        infeasible(check_rows(problems))
         raise InfeasibleError("the requirements cannot all be met", problems)
-    name = f"scaleacross:{ds.name}:{ds.scenario}:periods"
-    model = _timed(timings, "build", lambda: build_periods(dss, plans, ixs, dfs, name))
-    size = model_size(model)
-    log.info(
-        "model, %d periods: %d variables (%d integer), %d constraints",
-        len(periods),
-        size["variables"],
-        size["integer_variables"],
-        size["constraints"],
-    )
-    settings = ds.settings.solver
-    spent = time.perf_counter() - started
-    left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent)
-    settings = settings.model_copy(update={"time_limit_s": left})
-    outcome: Outcome = _timed(
-        timings, "solve", lambda: solve(model, settings, tee=tee, progress=progress)
-    )
-    if outcome.status == "infeasible":
-        rows = _timed(timings, "explain", lambda: _explain(periods, dss, plans, ixs, model))
-        infeasible(rows)
-        raise InfeasibleError(
-            "HiGHS proved the growth plan infeasible although every single check passed; "
-            "the smallest set of moves found that makes a design possible "
-            "(infeasibility.csv):",
-            rows["message"].tolist(),
-        )
-    if not outcome.has_design:
-        raise NoDesignError(
-            f"no design found within the limits ({outcome.termination}; time limit "
-            f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
-        )
+    return Horizon(periods, dfs, dss, plans, ixs)
+
+
+def horizon_tables(
+    h: Horizon, model: pyo.ConcreteModel, outcome: Outcome, timings: dict[str, float]
+) -> Tables:
+    """The solved plan's tables: every period extracted and re-checked by the independent
+    verifier on its own data set, nothing built gone in a later period, the tables with a
+    ``period`` column, ``periods`` (one row per period) and summary.csv (the discounted
+    objective of the horizon, the other figures those of the last period)."""
+    from model.colgen import Routing
+    from model.extract import extract
+    from model.pipeline import _timed, _with_routing, self_check
+
     _timed(timings, "tidy", lambda: unlight_empty_routes(model))
     routing = Routing(note=ROUTING_NOTE).as_dict()
 
-    def extract_all() -> list[Any]:
+    def extract_all() -> list[Tables]:
         out = []
-        for n, (d, plan, ix) in enumerate(zip(dss, plans, ixs, strict=True)):
+        for n, (d, plan, ix) in enumerate(zip(h.dss, h.plans, h.ixs, strict=True)):
             t = extract(model.period[n], d, ix, plan, outcome, timings)
             out.append(replace(t, summary=_with_routing(t.summary, routing)))
         return out
 
     per = _timed(timings, "extract", extract_all)
 
-    def verify_all() -> list[Any]:
+    def verify_all() -> list[Tables]:
         out = []
-        for p, d, t in zip(periods, dss, per, strict=True):
+        for p, d, t in zip(h.periods, h.dss, per, strict=True):
             try:
                 out.append(self_check(d, t))
             except DesignCheckError as exc:
                 raise DesignCheckError(f"{label(p)}: {exc.args[0]}", exc.problems) from None
-        broken = stays_built_problems(periods, [t.sites for t in out], [t.links for t in out])
+        broken = stays_built_problems(h.periods, [t.sites for t in out], [t.links for t in out])
         if broken:
             raise DesignCheckError(
                 f"the solved plan breaks 'what is built stays built' {len(broken)} time(s) "
@@ -444,11 +408,11 @@ def solve_periods(
         return out
 
     per = _timed(timings, "verify", verify_all)
-    annual = [float(pyo.value(model.period[n].objective.expr)) for n in range(len(periods))]
-    total = sum(df * a for df, a in zip(dfs, annual, strict=True))
+    annual = [float(pyo.value(model.period[n].objective.expr)) for n in range(len(h.periods))]
+    total = sum(df * a for df, a in zip(h.dfs, annual, strict=True))
     rows = []
     capex_before = 0.0
-    for p, df, t in zip(periods, dfs, per, strict=True):
+    for p, df, t in zip(h.periods, h.dfs, per, strict=True):
         s = t.summary.iloc[0]
         rows.append(
             {
@@ -468,61 +432,111 @@ def solve_periods(
             }
         )
         capex_before = float(s["capex_usd"])
-    period_table = pd.DataFrame(rows, columns=PERIOD_COLUMNS)
-    last = per[-1]
-    summary = last.summary.copy()
+    summary = per[-1].summary.copy()
     summary["objective"] = round(total, 2)
     summary["bound"] = None if outcome.bound is None else round(float(outcome.bound), 2)
     summary["build_s"] = round(timings.get("build", 0.0), 3)
-    names = [p.name for p in periods]
-    tables = replace(
-        last,
+    names = [p.name for p in h.periods]
+
+    def stacked(name: str) -> pd.DataFrame | None:
+        return _concat([_with_period(getattr(t, name), n) for t, n in zip(per, names, strict=True)])
+
+    return Tables(
         summary=summary,
-        sites=_concat([_with_period(t.sites, n) for t, n in zip(per, names, strict=True)]),
-        links=_concat([_with_period(t.links, n) for t, n in zip(per, names, strict=True)]),
-        flows=_concat([_with_period(t.flows, n) for t, n in zip(per, names, strict=True)]),
-        failures=_concat([_with_period(t.failures, n) for t, n in zip(per, names, strict=True)]),
-        users=_concat([_with_period(t.users, n) for t, n in zip(per, names, strict=True)]),
+        sites=stacked("sites"),
+        links=stacked("links"),
+        flows=stacked("flows"),
+        failures=stacked("failures"),
+        users=stacked("users"),
+        periods=pd.DataFrame(rows, columns=PERIOD_COLUMNS),
     )
-    last_plan, last_ix = plans[-1], ixs[-1]
-    run = run_record(
-        ds,
-        data_dir,
-        outcome,
-        size,
-        timings,
-        last_plan,
-        len(last_ix.paths),
-        routing,
-        None,
-        float(summary.at[0, "rack_capex_usd"]),
-        highs_seconds() - highs_before,
-    )
-    run["periods"] = [
+
+
+def period_records(h: Horizon, tables: Tables) -> list[dict[str, Any]]:
+    """run.json's ``periods``: each periods.csv row with its demand and model size."""
+    return [
         {
             **row,
             "demand": p.overrides,
             "sites_available": len(d.sites),
             "candidate_paths": len(ix.paths),
         }
-        for row, p, d, ix in zip(rows, periods, dss, ixs, strict=True)
+        for row, p, d, ix in zip(
+            tables.periods.to_dict("records"), h.periods, h.dss, h.ixs, strict=True
+        )
     ]
+
+
+def solve_periods(
+    ds: Dataset,
+    data_dir: str | Path,
+    target: Path | None,
+    timings: dict[str, float],
+    tee: bool | TextIO,
+    progress: Callable[[Any], None] | None,
+    started: float,
+) -> Any:
+    """run_scenario's second half for a data set with periods.csv (contract §8)."""
+    from model.colgen import Routing
+    from model.export import write_results
+    from model.highs_direct import highs_seconds
+    from model.pipeline import RunResult, _timed, _write_infeasible, run_record
+
+    highs_before = highs_seconds()
+    try:
+        h = prepare_horizon(ds, timings)
+    except InfeasibleError as exc:
+        _write_infeasible(target, ds, check_rows(exc.problems), timings)
+        raise
+    name = f"scaleacross:{ds.name}:{ds.scenario}:periods"
+    model = _timed(timings, "build", lambda: h.build(name))
+    size = model_size(model)
+    log.info(
+        "model, %d periods: %d variables (%d integer), %d constraints",
+        len(h.periods),
+        size["variables"],
+        size["integer_variables"],
+        size["constraints"],
+    )
+    settings = ds.settings.solver
+    spent = time.perf_counter() - started
+    left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent)
+    settings = settings.model_copy(update={"time_limit_s": left})
+    outcome: Outcome = _timed(
+        timings, "solve", lambda: solve(model, settings, tee=tee, progress=progress)
+    )
+    if outcome.status == "infeasible":
+        rows = _timed(timings, "explain", lambda: _explain(h.periods, h.dss, h.plans, h.ixs, model))
+        _write_infeasible(target, ds, rows, timings)
+        raise InfeasibleError(
+            "HiGHS proved the growth plan infeasible although every single check passed; "
+            "the smallest set of moves found that makes a design possible "
+            "(infeasibility.csv):",
+            rows["message"].tolist(),
+        )
+    if not outcome.has_design:
+        raise NoDesignError(
+            f"no design found within the limits ({outcome.termination}; time limit "
+            f"{ds.settings.solver.time_limit_s:g} s): raise --time-limit or --mip-gap"
+        )
+    tables = horizon_tables(h, model, outcome, timings)
+    run = run_record(
+        ds,
+        data_dir,
+        outcome,
+        size,
+        timings,
+        h.plans[-1],
+        len(h.ixs[-1].paths),
+        Routing(note=ROUTING_NOTE).as_dict(),
+        None,
+        float(tables.summary.at[0, "rack_capex_usd"]),
+        highs_seconds() - highs_before,
+    )
+    run["periods"] = period_records(h, tables)
     out_dir = None
     if target is not None:
-        frames = {
-            n: getattr(tables, n)
-            for n in ("summary", "sites", "links", "flows", "failures", "users")
-            if getattr(tables, n) is not None
-        }
-        frames["periods"] = period_table
-        # report.html, design.geojson and design.xlsx show the last period's design
-        shown = {
-            n: getattr(last, n)
-            for n in ("sites", "links", "flows", "failures", "users")
-            if getattr(last, n) is not None
-        }
-        shown["summary"] = summary
-        out_dir = _timed(
-            timings, "export", lambda: write_folder(target, frames, run, extra_files(shown, run))
-        )
+        # report.html, design.geojson and design.xlsx show every period (the tables carry
+        # a ``period`` column and periods.csv says which periods there are)
+        out_dir = _timed(timings, "export", lambda: write_results(target, tables, run))
     return RunResult(ds, outcome, tables, timings, size, out_dir, run)

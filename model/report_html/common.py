@@ -164,8 +164,9 @@ def hbars(
     return "".join(out)
 
 
-def page(title: str, body: str) -> str:
-    """The whole document: one file, no external reference of any kind."""
+def page(title: str, body: str, css: str = "") -> str:
+    """The whole document: one file, no external reference of any kind; ``css`` is added
+    to the shared style sheet."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -174,6 +175,6 @@ def page(title: str, body: str) -> str:
         '<link rel="icon" href="data:,">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{esc(title)}</title><style>{CSS}</style></head>\n"
+        f"<title>{esc(title)}</title><style>{CSS}{css}</style></head>\n"
         f'<body><main>{body}</main><div id="tip"></div><script>{JS}</script></body></html>\n'
     )

@@ -115,9 +115,12 @@ def _costs(s: pd.Series) -> str:
     )
 
 
-def _sites_table(sites: pd.DataFrame) -> str:
+def _sites_table(sites: pd.DataFrame, added: str = "") -> str:
+    """The open sites; ``added``: the heading of a first column of that name (what a period
+    of a growth run adds), rows with something in it marked ``new``."""
     opened = sites[sites["open"] == 1]
     cols = [
+        *([("added", added, text)] if added else []),
         ("site", "site", None),
         ("zone", "zone", None),
         ("role", "role", None),
@@ -130,11 +133,17 @@ def _sites_table(sites: pd.DataFrame) -> str:
         ("router_models", "routers", None),
         ("annual_cost_usd", "annual cost", money),
     ]
-    return table(opened, [c for c in cols if c[0] in sites.columns])
+    return table(opened, [c for c in cols if c[0] in sites.columns], _added_class(added))
 
 
-def _links_table(links: pd.DataFrame) -> str:
+def _added_class(added: str) -> Any:
+    return (lambda r: "new" if r.get("added") else "") if added else None
+
+
+def _links_table(links: pd.DataFrame, added: str = "") -> str:
+    """The links (route × type); ``added`` as for :func:`_sites_table`."""
     cols = [
+        *([("added", added, text)] if added else []),
         ("route", "route", None),
         ("a", "a", None),
         ("b", "b", None),
@@ -147,7 +156,7 @@ def _links_table(links: pd.DataFrame) -> str:
         ("utilization", "utilisation", lambda v: pct(v, 0)),
         ("annual_cost_usd", "annual cost", money),
     ]
-    return table(links, [c for c in cols if c[0] in links.columns])
+    return table(links, [c for c in cols if c[0] in links.columns], _added_class(added))
 
 
 def latency_rows(flows: pd.DataFrame) -> list[dict[str, Any]]:
@@ -250,6 +259,10 @@ def render_run(frames: dict[str, pd.DataFrame], run: dict[str, Any]) -> str:
         body.append(table(frames["infeasibility"], cols))
         return page(f"scaleacross: {title}", "".join(body))
     sites, links = frames["sites"], frames["links"]
+    if "period" in sites.columns:  # a growth plan (contract §8): every period
+        from model.report_html.growth import render_growth
+
+        return render_growth(frames, run, body)
     flows, failures = frames.get("flows"), frames.get("failures")
     body.append(
         '<div class="cols"><div style="flex:0 0 auto;max-width:650px">'
@@ -265,16 +278,31 @@ def render_run(frames: dict[str, pd.DataFrame], run: dict[str, Any]) -> str:
     body.append("<h2>Links</h2>" + (_links_table(links) if len(links) else "<p>None.</p>"))
     body.append("<h2>Latency per commodity against its bound</h2>" + _latency(flows))
     body.append("<h2>Single failures</h2>" + _failures(failures, s, links))
-    hit_routes, hit_sites = failure_parts(s.get("worst_failure"), links)
-    if hit_routes or hit_sites:
-        parts = sorted(hit_routes | hit_sites)
-        body.append(f'<p class="note">The worst failure takes out: {esc(", ".join(parts))}.</p>')
+    note = worst_note(s.get("worst_failure"), links)
+    if note:
+        body.append(note)
+    body += run_notes(run)
+    return page(f"scaleacross: {title}", "".join(body))
+
+
+def worst_note(worst: Any, links: pd.DataFrame) -> str:
+    """What the worst single failure takes out, as a note ("" when nothing)."""
+    hit_routes, hit_sites = failure_parts(worst, links)
+    if not (hit_routes or hit_sites):
+        return ""
+    parts = sorted(hit_routes | hit_sites)
+    return f'<p class="note">The worst failure takes out: {esc(", ".join(parts))}.</p>'
+
+
+def run_notes(run: dict[str, Any]) -> list[str]:
+    """The phases' times and the versions of run.json."""
+    out = []
     timings = run.get("timings_s") or {}
     if timings:
         shown = ", ".join(f"{k} {float(v):.2f} s" for k, v in sorted(timings.items()))
-        body.append(f'<h2>Run</h2><p class="note">Phases: {esc(shown)}.</p>')
+        out.append(f'<h2>Run</h2><p class="note">Phases: {esc(shown)}.</p>')
     versions = run.get("versions") or {}
     if versions:
         shown = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
-        body.append(f'<p class="note">Versions: {esc(shown)}.</p>')
-    return page(f"scaleacross: {title}", "".join(body))
+        out.append(f'<p class="note">Versions: {esc(shown)}.</p>')
+    return out
