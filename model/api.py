@@ -105,10 +105,14 @@ def from_frames(
     demands: pd.DataFrame | None = None,
     scenarios: pd.DataFrame | None = None,
     scenario: str = "base",
+    users: pd.DataFrame | None = None,
+    periods: pd.DataFrame | None = None,
+    site_power: pd.DataFrame | None = None,
 ) -> Problem:
     """A data set from DataFrames with the columns of docs/data-format.md and ``settings``
     as nested dicts (the tables of settings.toml). ``name`` names the data set (and its
-    results folder)."""
+    results folder). ``users`` (customer regions), ``periods`` and ``site_power`` (growth
+    over periods) are optional like their CSV files."""
     tmp = Path(tempfile.mkdtemp(prefix="scaleacross-api-"))
     folder = tmp / name
     folder.mkdir()
@@ -122,6 +126,9 @@ def from_frames(
         "offers.csv": offers,
         "demands.csv": demands,
         "scenarios.csv": scenarios,
+        "users.csv": users,
+        "periods.csv": periods,
+        "site_power.csv": site_power,
     }
     for file, df in frames.items():
         if df is not None:
@@ -193,6 +200,8 @@ class Result:
     links = property(lambda self: self.tables.links)
     flows = property(lambda self: self.tables.flows)
     failures = property(lambda self: self.tables.failures)
+    users = property(lambda self: self.tables.users)
+    periods = property(lambda self: self.tables.periods)  # growth over periods, else None
 
     @property
     def status(self) -> str:
@@ -236,7 +245,7 @@ class Result:
         """The report.html page of this result, as text."""
         from model.report_html import render_run
 
-        names = ("summary", "sites", "links", "flows", "failures")
+        names = ("summary", "sites", "links", "flows", "failures", "users", "periods")
         frames = {n: getattr(self.tables, n) for n in names if getattr(self.tables, n) is not None}
         return render_run(frames, self.run)
 

@@ -32,9 +32,7 @@ def build_model(
     """The MILP of docs/contract.md §2–5 for one data set and scenario; ``into``: add it
     to this block (one period of contract §8, model/periods.py) instead of a new model."""
     if ds.periods:  # the horizon is planned by model/periods.py, one period per block
-        from model.periods import refuse_pareto
-
-        refuse_pareto(ds)
+        raise ValueError(f"data set {ds.name} has periods.csv: build it with model.periods")
     ix = ix or build_index(ds, plan)
     m = into if into is not None else pyo.ConcreteModel(name=f"scaleacross:{ds.name}:{ds.scenario}")
     add_sites(m, ds, ix)  # open_s

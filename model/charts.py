@@ -80,7 +80,14 @@ def comparison_chart(df: pd.DataFrame, target: Path, title: str = "") -> Path:
 
 def pareto_chart(df: pd.DataFrame, target: Path, title: str = "") -> Path:
     """The cost–power front: annual cost (M$/yr) against facility power (MW), each point
-    labelled with its number; points without a design are left out."""
+    labelled with its number; points without a design are left out. A growth plan's front
+    (columns ``discounted_cost_usd``, ``peak_power_mw``): discounted cost of the horizon
+    (M$) against the peak power over its periods."""
+    horizon = "discounted_cost_usd" in df.columns
+    if horizon:
+        df = df.rename(
+            columns={"peak_power_mw": "power_mw", "discounted_cost_usd": "annual_cost_usd"}
+        )
     fig = Figure(figsize=(6.4, 4.8), layout="constrained")
     ax = fig.add_subplot()
     ok = df[df["status"].isin(["optimal", "feasible"])].sort_values("power_mw")
@@ -96,8 +103,8 @@ def pareto_chart(df: pd.DataFrame, target: Path, title: str = "") -> Path:
             xytext=(4, 4),
             fontsize="small",
         )
-    ax.set_xlabel("facility power, MW")
-    ax.set_ylabel("annual cost, M$/yr")
+    ax.set_xlabel("peak facility power over the periods, MW" if horizon else "facility power, MW")
+    ax.set_ylabel("discounted cost of the horizon, M$" if horizon else "annual cost, M$/yr")
     ax.set_title(title or "cost–power front")
     ax.grid(True, alpha=0.3)
     return save_png(fig, target)

@@ -51,8 +51,10 @@ from model.extract import Tables, extract
 from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import NetworkPlan, plan_network
+from model.periods import Horizon, horizon_tables, period_records, prepare_horizon
 from model.pipeline import SolveOptions, effective, self_check
 from model.precheck import check_feasibility
+from model.report_html.compare import HORIZON_COLUMNS
 from model.solver import Outcome, WarmStartHighs, solve
 
 log = logging.getLogger(__name__)
@@ -108,15 +110,48 @@ def add_pareto(m: pyo.ConcreteModel) -> None:
     m.pareto_power_cap.deactivate()
 
 
+def add_pareto_horizon(m: pyo.ConcreteModel, dfs: list[float]) -> None:
+    """The same for a growth plan (contract §8): ``pareto_cost`` min Σ_p DF_p
+    annual_cost_p [USD], ``pareto_power`` min the peak power over the periods
+    (``peak_power_mw`` ≥ power_mw_p) and ``pareto_power_cap``: power_mw_p ≤ pareto_cap_mw in
+    every period p."""
+    m.horizon_objective.deactivate()
+    blocks = [m.period[n] for n in m.PERIODS]
+    m.pareto_cost = pyo.Objective(
+        expr=sum(df * b.annual_cost for df, b in zip(dfs, blocks, strict=True)),
+        sense=pyo.minimize,
+    )
+    m.peak_power_mw = pyo.Var(domain=pyo.NonNegativeReals)
+    m.peak_power_rows = pyo.Constraint(
+        m.PERIODS, rule=lambda mm, n: mm.peak_power_mw >= mm.period[n].power_mw
+    )
+    m.pareto_power = pyo.Objective(expr=m.peak_power_mw, sense=pyo.minimize)
+    m.pareto_power.deactivate()
+    m.pareto_cap_mw = pyo.Param(mutable=True, initialize=0.0, within=pyo.Reals)
+    m.pareto_power_cap = pyo.Constraint(
+        m.PERIODS, rule=lambda mm, n: mm.period[n].power_mw <= mm.pareto_cap_mw
+    )
+    m.pareto_power_cap.deactivate()
+
+
 class _Front:
-    """The scenario's model with the Pareto objectives, solved again and again."""
+    """The scenario's model with the Pareto objectives, solved again and again. With
+    periods.csv the model is the whole horizon (model/periods.py): cost is the discounted
+    cost of the horizon, power the peak over the periods, the cap holds in every period."""
 
     def __init__(
-        self, ds: Dataset, plan: NetworkPlan, opts: ParetoOptions, tee: bool | TextIO
+        self, ds: Dataset, plan: NetworkPlan | None, opts: ParetoOptions, tee: bool | TextIO
     ) -> None:
-        self.ds, self.plan, self.opts, self.tee = ds, plan, opts, tee
-        self.ix = build_index(ds, plan)
-        check_feasibility(ds, plan, self.ix)
+        self.ds, self.opts, self.tee = ds, opts, tee
+        self.horizon: Horizon | None = None
+        if ds.periods:
+            self.horizon = prepare_horizon(ds, {})
+            self.plan, self.ix = self.horizon.plans[-1], self.horizon.ixs[-1]
+        else:
+            assert plan is not None
+            self.plan = plan
+            self.ix = build_index(ds, plan)
+            check_feasibility(ds, plan, self.ix)
         self.model: pyo.ConcreteModel | None = None
         self.solver: WarmStartHighs | None = None
         self.build_s = 0.0
@@ -126,10 +161,21 @@ class _Front:
 
     def _fresh(self) -> None:
         start = time.perf_counter()
-        self.model, self.ix = build_model(self.ds, self.plan, self.ix)
-        add_pareto(self.model)
+        if self.horizon is not None:
+            self.model = self.horizon.build(f"scaleacross:{self.ds.name}:{self.ds.scenario}")
+            add_pareto_horizon(self.model, self.horizon.dfs)
+        else:
+            self.model, self.ix = build_model(self.ds, self.plan, self.ix)
+            add_pareto(self.model)
         self.build_s += time.perf_counter() - start
         self.solver = WarmStartHighs()
+
+    def power_mw(self) -> float:
+        """The solved design's power: power_mw, or its peak over the periods."""
+        m = self.model
+        if self.horizon is None:
+            return float(pyo.value(m.power_mw))
+        return max(float(pyo.value(m.period[n].power_mw)) for n in m.PERIODS)
 
     def solve(self, goal: Goal, cap_mw: float | None) -> Outcome:
         """Minimise ``goal`` subject to power_mw ≤ cap_mw·(1 + CAP_RTOL) (no cap: None)."""
@@ -162,9 +208,21 @@ class _Front:
         """The point's result tables, re-checked by the independent verifier (a violation
         stops the front) and with its single-failure survival table."""
         timings = {"build": self.build_s}
+        if self.horizon is not None:
+            return horizon_tables(self.horizon, self.model, outcome, timings)
         return self_check(
             self.ds, extract(self.model, self.ds, self.ix, self.plan, outcome, timings)
         )
+
+    def cost_and_power(self, tables: Tables) -> tuple[float, float]:
+        """pareto.csv's cost (annual, or discounted over the horizon) and power (the
+        design's, or its peak over the periods), read from the point's tables."""
+        if tables.periods is None:
+            s = tables.summary.iloc[0]
+            return float(s["annual_cost_usd"]), float(s["power_mw"])
+        p = tables.periods
+        cost = float((p["discount_factor"] * p["annual_cost_usd"]).sum())
+        return round(cost, 2), float(p["power_mw"].max())
 
 
 def _require_design(outcome: Outcome, what: str, ds: Dataset) -> None:
@@ -219,6 +277,7 @@ def _run_record(
         "restrictions": front.plan.restrictions,
         "rack_capex_usd": float(tables.summary.at[0, "rack_capex_usd"]),
         "pareto": extra,
+        **({"periods": period_records(front.horizon, tables)} if front.horizon else {}),
     }
 
 
@@ -251,15 +310,15 @@ def pareto_front(
 def _front(
     ds: Dataset, target: Path | None, opts: ParetoOptions, tee: bool | TextIO, start: float
 ) -> ParetoResult:
-    front = _Front(ds, plan_network(ds), opts, tee)
+    front = _Front(ds, None if ds.periods else plan_network(ds), opts, tee)
 
     cheapest = front.solve("cost", None)
     _require_design(cheapest, "min annual cost", ds)
-    p_max = pyo.value(front.model.power_mw)
+    p_max = front.power_mw()
     cost_optimal = (cheapest, front.tables(cheapest))  # point N: no need to solve it again
     frugal = front.solve("power", None)
     _require_design(frugal, "min power", ds)
-    p_min = min(pyo.value(front.model.power_mw), p_max)
+    p_min = min(front.power_mw(), p_max)
     log.info("pareto: power from %.6f MW (power-optimal) to %.6f MW (cost-optimal)", p_min, p_max)
 
     tmp: Path | None = None
@@ -269,6 +328,8 @@ def _front(
     try:
         cap_list = caps(p_min, p_max, opts.points)
         table = _solve_points(front, ds, cap_list, cost_optimal, tmp)
+        if front.horizon is not None:
+            table = table.rename(columns=HORIZON_COLUMNS)
         if tmp is not None and target is not None:
             _write_front(table, tmp, f"{ds.name} / {ds.scenario}: cost–power front")
             replace_folder(tmp, target)
@@ -312,11 +373,11 @@ def _solve_points(
             "solve_s": round(outcome.solve_s, 3),
         }
         if tables is not None:
-            s = tables.summary.iloc[0]
+            cost, power = front.cost_and_power(tables)
             row.update(
-                power_mw=s["power_mw"],
-                annual_cost_usd=s["annual_cost_usd"],
-                objective=s["objective"],
+                power_mw=power,
+                annual_cost_usd=cost,
+                objective=tables.summary.at[0, "objective"],
             )
             if tmp is not None:
                 extra = {
@@ -324,7 +385,7 @@ def _solve_points(
                     "points": n,
                     "cap_mw": cap,
                     "cap_rtol": CAP_RTOL,
-                    "minimised": "annual_cost_usd",
+                    "minimised": "discounted_cost_usd" if front.horizon else "annual_cost_usd",
                     "p_min_mw": p_min,
                     "p_max_mw": p_max,
                 }

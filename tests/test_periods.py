@@ -14,6 +14,7 @@ from model.errors import InputError
 from model.extract import SITE_COLUMNS
 from model.load import load_dataset
 from model.periods import discount_factor, period_dataset
+from model.pipeline import SolveOptions
 
 
 def _csv(folder: Path, name: str, rows: list[dict]) -> None:
@@ -255,13 +256,51 @@ def test_precheck_names_the_period(tmp_path: Path) -> None:
     assert rows["message"].str.startswith("2027: ").all()
 
 
-def test_pareto_is_refused_with_periods(tmp_path: Path) -> None:
+def test_a_growth_front_caps_the_peak_power_of_every_period(tmp_path: Path) -> None:
+    """Cost–power front of a growth plan: discounted cost of the horizon against the peak
+    power over its periods. 1 rack (10 kW) in 2026, 2 in 2027; A opens for 10 a year at
+    PUE 1.5, B for 40 at PUE 1.0; discount 0, so each period weighs 1.
+    - cost-optimal: both racks at A, 10 + 10 = 20, peak 30 kW;
+    - power-optimal: both at B, peak 20 kW, 40 + 40 = 80 (a rack at A stays, so any
+      plan using A peaks at ≥ 25 kW);
+    - cap 25 kW (the middle of 3): the 2026 rack at A, the 2027 one at B: 10 + 50 = 60
+      (both at A would be 30 kW, both at B 80 USD)."""
     from model.pareto import ParetoOptions, pareto_front
 
-    folder = write_dataset(tmp_path / "d", [gpu_site("A")], settings={"demand": {"gpu_racks": 1}})
-    _csv(folder, "periods.csv", [{"period": "p1", "year": 2026}])
-    with pytest.raises(InputError, match=r"--pareto is not supported with periods\.csv"):
-        pareto_front(folder, out_root=None, opts=ParetoOptions(points=2))
+    folder = write_dataset(
+        tmp_path / "d",
+        [
+            gpu_site("A", open_capex_usd=10, pue_offset=0.5, zone="a"),
+            gpu_site("B", open_capex_usd=40, zone="b"),
+        ],
+        settings={"demand": {"gpu_racks": 1, "sync_gbps": 0}},
+        routes=[route("A", "B", 10)],
+    )
+    _csv(
+        folder,
+        "periods.csv",
+        [
+            {"period": "p1", "year": 2026, "gpu_racks": 1},
+            {"period": "p2", "year": 2027, "gpu_racks": 2},
+        ],
+    )
+    result = pareto_front(
+        folder, out_root=tmp_path / "out", solve_opts=SolveOptions(mip_gap=0.0),
+        opts=ParetoOptions(points=3),
+    )  # fmt: skip
+    table = result.table
+    assert list(table.columns[:4]) == ["point", "cap_mw", "peak_power_mw", "discounted_cost_usd"]
+    assert result.p_min_mw == approx(0.02) and result.p_max_mw == approx(0.03)
+    assert list(table["peak_power_mw"]) == [approx(0.02), approx(0.025), approx(0.03)]
+    assert list(table["discounted_cost_usd"]) == [approx(80), approx(60), approx(20)]
+    middle = result.out_dir / "point_02"
+    sites = pd.read_csv(middle / "sites.csv")
+    racks = {(r.period, r.site): int(r.gpu_racks) for r in sites.itertuples() if r.gpu_racks}
+    assert racks == {("p1", "A"): 1, ("p2", "A"): 1, ("p2", "B"): 1}
+    periods = pd.read_csv(middle / "periods.csv")
+    assert list(periods["power_mw"]) == [approx(0.015), approx(0.025)]
+    assert list(periods["annual_cost_usd"]) == [approx(10), approx(50)]
+    assert (result.out_dir / "pareto.png").stat().st_size > 0
 
 
 def test_a_scenario_takes_its_own_rows(tmp_path: Path) -> None:

@@ -20,6 +20,11 @@ from model.report_html.common import PALETTE, esc, missing, money, num, page, pc
 DESIGNS = ("optimal", "feasible")
 
 
+#: pareto.csv of a growth plan (periods.csv): the discounted cost of the horizon against
+#: the peak power over its periods (the cap holds in every period)
+HORIZON_COLUMNS = {"power_mw": "peak_power_mw", "annual_cost_usd": "discounted_cost_usd"}
+
+
 def read_design(folder: Path) -> dict[str, pd.DataFrame] | None:
     """sites.csv and links.csv of a written design folder, or None."""
     try:
@@ -50,15 +55,18 @@ def changes(ref: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> list[
     """What differs from ``ref`` to ``new``, in planner terms, each list sorted."""
     out = []
 
+    def key(r: Any, name: str) -> str:  # a growth plan's rows: "<period> <name>"
+        return f"{r.period} {name}" if hasattr(r, "period") else name
+
     def opened(d: dict[str, pd.DataFrame]) -> dict[str, int]:
         s = d["sites"]
-        return {str(r.site): int(r.gpu_racks) for r in s.itertuples() if int(r.open) == 1}
+        return {key(r, str(r.site)): int(r.gpu_racks) for r in s.itertuples() if int(r.open) == 1}
 
     def lit(d: dict[str, pd.DataFrame]) -> dict[str, str]:
         units: dict[str, list[str]] = {}
         for r in d["links"].itertuples():
             if int(r.units) > 0:
-                units.setdefault(str(r.route), []).append(f"{r.type}×{int(r.units)}")
+                units.setdefault(key(r, str(r.route)), []).append(f"{r.type}×{int(r.units)}")
         return {k: " + ".join(sorted(v)) for k, v in units.items()}
 
     a, b = opened(ref), opened(new)
@@ -143,7 +151,11 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
 
 
 def front_chart(df: pd.DataFrame, width: int = 640, height: int = 380) -> str:
-    """The cost–power front as SVG: annual cost (M$/yr) against power (MW), numbered."""
+    """The cost–power front as SVG: annual cost (M$/yr) against power (MW), numbered; a
+    growth plan's front: discounted cost of the horizon against peak power."""
+    horizon = "discounted_cost_usd" in df.columns
+    df = df.rename(columns={v: k for k, v in HORIZON_COLUMNS.items()})
+    per = "" if horizon else "/yr"
     ok = df[df["status"].isin(DESIGNS)].sort_values("power_mw")
     if ok.empty:
         return ""
@@ -164,7 +176,7 @@ def front_chart(df: pd.DataFrame, width: int = 640, height: int = 380) -> str:
     for (x, y), rec in zip(pts, ok.to_dict("records"), strict=True):
         labels.setdefault((round(x, 1), round(y, 1)), []).append(str(int(rec["point"])))
         cost = money(rec["annual_cost_usd"])
-        tip = f"point {rec['point']}: {num(rec['power_mw'], 3)} MW, {cost}/yr"
+        tip = f"point {rec['point']}: {num(rec['power_mw'], 3)} MW, {cost}{per}"
         out.append(
             f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{PALETTE[0]}" '
             f'data-tip="{esc(tip)}"/>'
@@ -173,9 +185,11 @@ def front_chart(df: pd.DataFrame, width: int = 640, height: int = 380) -> str:
         out.append(f'<text x="{x + 6:.1f}" y="{y - 6:.1f}" font-size="11">{",".join(names)}</text>')
     out.append(
         f'<text x="{width / 2:.0f}" y="{height - 8}" font-size="12" text-anchor="middle">'
-        f"facility power, MW ({num(xs.min(), 3)} to {num(xs.max(), 3)})</text>"
-        f'<text x="12" y="20" font-size="12">annual cost per year ({money(ys.min() * 1e6)} to '
-        f"{money(ys.max() * 1e6)})</text></svg>"
+        f"{'peak ' if horizon else ''}facility power, MW ({num(xs.min(), 3)} to "
+        f"{num(xs.max(), 3)})</text>"
+        f'<text x="12" y="20" font-size="12">'
+        f"{'discounted cost of the horizon' if horizon else 'annual cost per year'} "
+        f"({money(ys.min() * 1e6)} to {money(ys.max() * 1e6)})</text></svg>"
     )
     return "".join(out)
 
@@ -291,10 +305,13 @@ def render_pareto(
         ("cap_mw", "cap MW", lambda v: num(v, 4)),
         ("power_mw", "power MW", lambda v: num(v, 4)),
         ("annual_cost_usd", "annual cost /yr", money),
+        ("peak_power_mw", "peak power MW", lambda v: num(v, 4)),
+        ("discounted_cost_usd", "discounted cost", money),
         ("status", "status", None),
         ("gap", "gap", lambda v: pct(v, 4)),
         ("notes", "notes", text),
     ]
+    cols = [c for c in cols if c[0] in front.columns or c[0] == "link"]
     body = [f"<h1>{esc(title)}</h1><h2>Points</h2>", table(rows, cols)]
     body.append("<h2>The front</h2>" + front_chart(front))
     body.append("<h2>What changes from point to point</h2>")
