@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Model size and time of growth over periods (contract §8) on data/japan_growth, for the
-first 1, 2, 3, ... periods of a ramp. Not a test: figures, no asserts.
+"""Model size and time of growth over periods (contract §8) on a growth data set
+(data/japan_growth unless --data says otherwise), for the first 1, 2, 3, ... periods of a
+ramp. Not a test: figures, no asserts.
 
-    python bench/periods.py [--periods 1 2 3 5] [--time-limit 300] [--mip-gap 0.01]
+    python bench/periods.py [--data data/europe_growth] [--periods 1 2 3 5]
+                            [--time-limit 300] [--mip-gap 0.01]
 
 For every count N, the first N periods of the scenario's periods.csv rows are written to a
 temporary copy of the data set (N beyond the rows extends the ramp: every further year adds
@@ -50,22 +52,32 @@ def ramp(rows: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--data",
+        type=Path,
+        default=DATA,
+        help="growth data set with a periods.csv (default: data/japan_growth)",
+    )
     ap.add_argument("--periods", type=int, nargs="+", default=[1, 2, 3, 5])
     ap.add_argument("--time-limit", type=float, default=300.0)
     ap.add_argument("--mip-gap", type=float, default=0.01)
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    base = pd.read_csv(DATA / "periods.csv", dtype={"scenario": str})
-    base = base[base["scenario"].isna()].drop(columns=["scenario"])
+    data = args.data.resolve()
+    if not (data / "periods.csv").is_file():
+        ap.error(f"{data}: no periods.csv")
+    base = pd.read_csv(data / "periods.csv", dtype={"scenario": str})
+    if "scenario" in base.columns:
+        base = base[base["scenario"].isna()].drop(columns=["scenario"])
     opts = SolveOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap)
     print(
         f"{'periods':>7} {'variables':>9} {'integer':>8} {'constraints':>11} {'build_s':>8} "
         f"{'solve_s':>8} {'wall_s':>7} {'status':>10} {'gap':>8} {'objective_usd':>16}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "japan_growth"
-        shutil.copytree(DATA, folder)
-        (folder / "scenarios.csv").unlink()
+        folder = Path(tmp) / data.name
+        shutil.copytree(data, folder)
+        (folder / "scenarios.csv").unlink(missing_ok=True)
         for n in args.periods:
             ramp(base, n).to_csv(folder / "periods.csv", index=False)
             start = time.perf_counter()

@@ -43,6 +43,7 @@ from model.solver import solve
 
 JAPAN = REPO / "data" / "japan"
 EUROPE = REPO / "data" / "europe"
+EUROPE_GROWTH = REPO / "data" / "europe_growth"
 OPTS = SolveOptions(time_limit_s=120)
 REL = 1e-3
 
@@ -98,7 +99,7 @@ def _scenarios(folder: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     ("folder", "scenario"),
-    [(f, s) for f in (JAPAN, EUROPE) for s in _scenarios(f)],
+    [(f, s) for f in (JAPAN, EUROPE, EUROPE_GROWTH) for s in _scenarios(f)],
     ids=lambda v: v.name if isinstance(v, Path) else v,
 )
 def test_every_scenario_row_loads(folder: Path, scenario: str) -> None:
@@ -161,6 +162,132 @@ def test_europe_base() -> None:
     _check_cost(res, 124_326_326.75)
     assert _gpu_racks(res) == {"helsinki": 250, "lulea": 250}
     _check_storage(res, {"finland", "sweden"}, within_pb=10)  # ~6,600 USD/yr per PB moved
+
+
+# --- Europe growth (contract §8): loaded and prechecked, not solved ----------------------
+#
+# Solving the plan takes about a minute (data/europe_growth/README.md, "What the results
+# show"); here the periods, the sites and caps of each period, the input checks of every
+# period, and the README's tables against the CSVs.
+
+
+def _growth_readme_rows(section: str) -> list[list[str]]:
+    """The data rows of the first table under ``## <section>`` of the README."""
+    text = (EUROPE_GROWTH / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in body.splitlines() if line.startswith("|")]
+    return [[c.strip() for c in r.strip("|").split("|")] for r in rows[2:]]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "years", "racks", "periods"),
+    [
+        ("base", [1, 2, 2], [500, 1000, 1500], [2026, 2027, 2029]),
+        ("fast_ramp", [1, 2, 2], [500, 1000, 1500], [2026, 2027, 2029]),
+        ("slow_ramp", [2, 2, 1], [500, 750, 1000], [2026, 2028, 2030]),
+    ],
+)
+def test_europe_growth_periods(
+    scenario: str, years: list[int], racks: list[int], periods: list[int]
+) -> None:
+    ds = load_dataset(EUROPE_GROWTH, scenario)
+    assert [p.year for p in ds.periods] == periods
+    assert [p.years for p in ds.periods] == years
+    assert [p.settings.demand.gpu_racks for p in ds.periods] == racks
+    # 2.5 TB per GPU in every period, as in data/europe: 90 PB per 500 racks
+    assert [p.settings.demand.storage_pb for p in ds.periods] == [r * 90 / 500 for r in racks]
+    assert all(p.settings.demand.rack_kw == 132 for p in ds.periods)
+    assert not ds.routes_generated
+
+
+def test_europe_growth_sites_of_each_period() -> None:
+    """A period sees the sites available in its first year with the cap in force then: in
+    fast_ramp the 2028 steps and Fouju count from 2029, in slow_ramp from 2028."""
+    from model.periods import period_dataset
+
+    caps = {"lulea", "hamina", "narvik", "sines"}
+    expected = {
+        "fast_ramp": [
+            ({"lulea": 75, "hamina": 50, "narvik": 20, "sines": 29}, False),
+            ({"lulea": 75, "hamina": 50, "narvik": 230, "sines": 29}, False),
+            ({"lulea": 150, "hamina": 100, "narvik": 520, "sines": 227}, True),
+        ],
+        "slow_ramp": [
+            ({"lulea": 75, "hamina": 50, "narvik": 20, "sines": 29}, False),
+            ({"lulea": 150, "hamina": 100, "narvik": 230, "sines": 227}, True),
+            ({"lulea": 150, "hamina": 100, "narvik": 520, "sines": 495}, True),
+        ],
+    }
+    for scenario, rows in expected.items():
+        ds = load_dataset(EUROPE_GROWTH, scenario)
+        for p, (cap, fouju) in zip(ds.periods, rows, strict=True):
+            d = period_dataset(ds, p)
+            assert {s: d.sites.at[s, "max_power_mw"] for s in caps} == cap, (scenario, p.year)
+            assert ("fouju" in d.sites.index) == fouju, (scenario, p.year)
+            ends = set(d.routes["a"]) | set(d.routes["b"])
+            assert fouju or "fouju" not in ends, (scenario, p.year)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "dfs"), [("fast_ramp", [1.0, 1.783, 1.529]), ("slow_ramp", [1.926, 1.651, 0.735])]
+)
+def test_europe_growth_passes_the_input_checks(scenario: str, dfs: list[float]) -> None:
+    """Every period has candidate paths and passes the prechecks (contract §6 exit 3) on
+    its own, so the plan is not refused before HiGHS starts (about 7 s each); the discount
+    factors are the README's (8 %, first year 2026)."""
+    from model.periods import prepare_horizon
+
+    h = prepare_horizon(load_dataset(EUROPE_GROWTH, scenario), {})
+    assert len(h.dss) == 3
+    assert [round(df, 3) for df in h.dfs] == dfs
+
+
+def test_europe_growth_copies_europe() -> None:
+    """The tables the README calls copies of data/europe's are; sites.csv differs only in
+    the cells of the README's table, and only data/europe's country column stays extra."""
+    for name in ("cooling.csv", "link_types.csv", "routers.csv", "routes.csv"):
+        assert (EUROPE_GROWTH / name).read_bytes() == (EUROPE / name).read_bytes(), name
+    base = pd.read_csv(EUROPE / "sites.csv", dtype=str, keep_default_na=False)
+    grown = pd.read_csv(EUROPE_GROWTH / "sites.csv", dtype=str, keep_default_na=False)
+    assert list(grown.columns) == [*base.columns, "available_year"]
+    changed = {}
+    for (_, b), (_, g) in zip(base.iterrows(), grown.iterrows(), strict=True):
+        assert b["site"] == g["site"]
+        for col in ("max_power_mw", "available_year"):
+            if g[col] != b.get(col, ""):
+                changed.setdefault(g["site"], {})[col] = g[col]
+        rest = [c for c in base.columns if c != "max_power_mw"]
+        assert list(b[rest]) == list(g[rest]), g["site"]
+    readme = {}
+    for site, cells, _steps, _why in _growth_readme_rows("Sites that arrive later, caps that rise"):
+        for cell in cells.split(", "):
+            col, value = cell.split(" ")
+            readme.setdefault(site, {})[col] = value
+    assert changed == readme
+
+
+def test_europe_growth_readme_tables_match_the_csvs() -> None:
+    """The README's periods.csv and site_power.csv figures are the files' figures."""
+    periods = pd.read_csv(EUROPE_GROWTH / "periods.csv", dtype={"scenario": str})
+    periods["scenario"] = periods["scenario"].fillna("base, fast_ramp")
+    listed = [
+        (r[0], int(r[1]), int(r[2]), int(r[3].replace(",", "")), float(r[4]))
+        for r in _growth_readme_rows("periods.csv")
+    ]
+    loaded = []
+    for scenario, label in (("fast_ramp", "base, fast_ramp"), ("slow_ramp", "slow_ramp")):
+        for p in load_dataset(EUROPE_GROWTH, scenario).periods:
+            d = p.settings.demand
+            loaded.append((label, p.year, p.years, d.gpu_racks, d.storage_pb))
+    assert listed == loaded
+    steps = pd.read_csv(EUROPE_GROWTH / "site_power.csv")
+    from_csv = {(s.site, int(s.year), float(s.max_power_mw)) for s in steps.itertuples()}
+    from_readme = set()
+    for site, _cells, text, _why in _growth_readme_rows("Sites that arrive later, caps that rise"):
+        for step in filter(None, (s.strip() for s in text.split(";"))):
+            value, _, year = step.split(" ")
+            from_readme.add((site, int(year), float(value)))
+    assert from_readme == from_csv
 
 
 # --- synthetic ------------------------------------------------------------------------
