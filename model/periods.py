@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 #: The installed-asset variables of contract §8 (what is built stays built).
 STAYS_BUILT = ("open", "cool", "racks", "stor", "units", "lit", "routers")
+#: Linked the same way, implied at integer points: racks that stay keep a GPU site one
+#: (racks ≥ min_racks·gpu > 0), and a scale-across pair is gpu_a·gpu_b (families/traffic.py)
+#: — rows that only tighten the LP relaxation.
+STAYS_IMPLIED = ("gpu",)
 PERIOD_COLUMNS = [
     "period",
     "year",
@@ -129,7 +133,7 @@ def build_periods(
     m.stays_rows = []  # (period, variable, index) of each row, for the explanation
     for n in range(1, len(dss)):
         prev, cur = m.period[n - 1], m.period[n]
-        for var in STAYS_BUILT:
+        for var in STAYS_BUILT + STAYS_IMPLIED:
             a, b = prev.component(var), cur.component(var)
             if a is None:
                 continue
@@ -139,7 +143,7 @@ def build_periods(
                         continue
                     m.stays_built.add(b[idx] >= a[idx])
                     m.stays_rows.append((n, var, idx))
-                elif not a[idx].fixed:
+                elif var in STAYS_BUILT and not a[idx].fixed:
                     m.stays_built.add(a[idx] <= 0)
                     m.stays_rows.append((n, var, idx))
     m.horizon_objective = pyo.Objective(
