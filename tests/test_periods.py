@@ -330,6 +330,44 @@ def test_a_scenario_takes_its_own_rows(tmp_path: Path) -> None:
     ]
 
 
+def test_a_batch_compares_two_ramps(tmp_path: Path) -> None:
+    """`--all` on a growth data set: one plan per scenario and comparison.csv with the
+    discounted objective. A site at 1 USD/kW, 10 kW racks: 10 USD per rack and year;
+    discount 0, so a period weighs its years. fast: 2 racks in 2026, 4 in 2027:
+    20 + 40 = 60. slow: 2 racks for 2026–2027, 4 from 2028: 2 × 20 + 40 = 80."""
+    from model.cli import main
+
+    folder = write_dataset(
+        tmp_path / "d",
+        [gpu_site("A", build_usd_per_kw=1)],
+        settings={"demand": {"gpu_racks": 2}},
+        scenarios=[{"scenario": "fast"}, {"scenario": "slow"}],
+    )
+    _csv(
+        folder,
+        "periods.csv",
+        [
+            {"period": "p1", "year": 2026, "gpu_racks": 2, "scenario": ""},
+            {"period": "p2", "year": 2027, "gpu_racks": 4, "scenario": ""},
+            {"period": "p1", "year": 2026, "gpu_racks": 2, "scenario": "slow"},
+            {"period": "p2", "year": 2028, "gpu_racks": 4, "scenario": "slow"},
+        ],
+    )
+    out = tmp_path / "out"
+    assert (
+        main([str(folder), "--all", "--out", str(out), "--workers", "1", "-q", "--mip-gap", "0"])
+        == 0
+    )
+    comparison = pd.read_csv(out / "d" / "comparison.csv").set_index("scenario")
+    assert comparison.at["fast", "objective"] == approx(60)
+    assert comparison.at["slow", "objective"] == approx(80)
+    for scenario, years in (("fast", [1, 1]), ("slow", [2, 1])):
+        periods = pd.read_csv(out / "d" / scenario / "periods.csv")
+        assert list(periods["years"]) == years
+        assert list(periods["annual_cost_usd"]) == [approx(20), approx(40)]
+    assert (out / "d" / "report.html").is_file()
+
+
 @pytest.mark.parametrize("scenario", ["base", "fast_ramp", "slow_ramp"])
 def test_japan_growth_loads(scenario: str) -> None:
     from builders import REPO
