@@ -1,7 +1,7 @@
 """``design.xlsx``: the result tables of one run as a workbook, one sheet per table, and a
 sheet ``columns`` giving every column's unit and meaning (:data:`model.docs.RESULT_COLUMNS`).
 A growth plan (docs/contract.md §8) adds the sheet ``periods`` after ``summary`` and its
-tables' ``period`` column (:data:`PERIOD_COLUMNS`).
+tables' ``period`` column (:data:`PERIOD_COLUMN`).
 
 Deterministic: the workbook's created/modified dates are fixed and the zip entries get a
 fixed timestamp, so the same tables give the same bytes."""
@@ -25,24 +25,6 @@ SHEETS = ("summary", "periods", "sites", "links", "flows", "failures", "users", 
 #: A growth plan's columns (contract §8): ``period`` in the tables with one block of rows
 #: per period, and the sheet ``periods`` (periods.csv of the results).
 PERIOD_COLUMN = ("", "period (periods.csv `period`): the block of rows of that period")
-PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
-    "period": ("", "period name (periods.csv `period`), in order"),
-    "year": ("year", "the period's first year"),
-    "years": ("years", "how long the period lasts"),
-    "discount_factor": (
-        "",
-        "DF = Σ (1 + discount_rate)^−(y − first year) over the period's years",
-    ),
-    "annual_cost_usd": ("USD/yr", "annualised total cost of what stands in the period"),
-    "capex_added_usd": ("USD", "one-time spend of the period (the growth of capex_usd)"),
-    "power_mw": ("MW", "facility power in the period"),
-    "gpu_racks": ("racks", "GPU racks placed in the period"),
-    "gpu_sites": ("sites", "sites hosting GPU racks in the period"),
-    "storage_pb": ("PB", "storage placed in the period (all copies)"),
-    "routes_lit": ("routes", "routes carrying link units in the period"),
-    "units": ("units", "link units in the period"),
-    "routers": ("routers", "routers in the period"),
-}
 #: summary.csv of a growth plan: the discounted objective, the last period's figures.
 HORIZON_OBJECTIVE = (
     "USD",
@@ -71,7 +53,7 @@ def column_rows(frames: dict[str, pd.DataFrame]) -> list[tuple[str, str, str, st
     for name in SHEETS:
         if name not in frames:
             continue
-        known = PERIOD_COLUMNS if name == "periods" else RESULT_COLUMNS.get(name, {})
+        known = RESULT_COLUMNS.get(name, {})
         for col in frames[name].columns:
             unit, meaning = known.get(str(col), ("", ""))
             if growth and name != "periods" and col == "period":
