@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
+from model.families import STRENGTHENING
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan
@@ -35,14 +36,6 @@ from model.solver import solve
 log = logging.getLogger(__name__)
 TOL = 1e-6
 COLUMNS = ["requirement", "objects", "amount", "unit", "message"]
-#: LP strengthening only, implied by the requirement rows
-STRENGTHENING = (
-    "links_site_cut",
-    "compute_zone_cap",
-    "compute_zone_cap_cool",
-    "traffic_sync_partner",
-    "traffic_sync_lit",
-)
 
 
 @dataclass(frozen=True)

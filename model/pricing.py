@@ -47,6 +47,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from model.families import STRENGTHENING
 from model.highs_direct import DirectHighs
 from model.index import ModelIndex
 from model.load import Dataset
@@ -115,9 +116,10 @@ def solve_lp(m: pyo.ConcreteModel, ds: Dataset, fix_design: bool = False) -> LPS
             if not v.fixed and (v.is_integer() or v.is_binary()):
                 v.fix(round(v.value or 0.0))
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(relaxed)
-    cuts = relaxed.component("links_site_cut")
-    if cuts is not None:
-        cuts.deactivate()
+    for name in STRENGTHENING:  # the single-site cuts and the other implied rows
+        cuts = relaxed.component(name)
+        if cuts is not None:
+            cuts.deactivate()
     highs = DirectHighs()
     res = highs.solve(
         relaxed,
