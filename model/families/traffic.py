@@ -7,6 +7,7 @@ import math
 
 import pyomo.environ as pyo
 
+from model.families.compute import STRENGTHEN_MAX_GPU_SITES
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan
@@ -55,7 +56,7 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         m.traffic_sync_pair = pyo.Constraint(
             m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] >= m.gpu[a] + m.gpu[b] - 1
         )
-    if dem.sync_gbps > 0 and len(ix.gpu_sites) > 1:
+    if dem.sync_gbps > 0 and 1 < len(ix.gpu_sites) <= STRENGTHEN_MAX_GPU_SITES:
         add_partner_rows(m, ds, ix)
     blocked = sorted((a, b) for a, b, _ in plan.sync_blocked)
     if blocked:
