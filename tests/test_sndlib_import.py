@@ -134,7 +134,7 @@ def test_abilene_field_by_field(tmp_path: Path) -> None:
     assert set(toml["economics"]["lifetime_years"].values()) == {1}
     readme = (out / "README.md").read_text()
     assert "Networks 55(3):276–286, 2010" in readme
-    assert str(model) in readme or str(model.resolve()) in readme  # ../shared may be a link
+    assert str(model) in readme or str(model.resolve()) in readme  # a linked data folder
 
 
 @needs_data
