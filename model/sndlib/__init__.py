@@ -31,7 +31,9 @@ from model.sndlib.convert import (
     convert,
     detect_coords,
     great_circle_km,
+    orient,
     type_name,
+    undominated,
 )
 from model.sndlib.instance import (
     FIXED_KEYS,
@@ -78,10 +80,12 @@ __all__ = [
     "detect_coords",
     "great_circle_km",
     "main",
+    "orient",
     "parse_model",
     "parse_network",
     "render_readme",
     "render_settings",
     "type_name",
+    "undominated",
     "write_dataset",
 ]

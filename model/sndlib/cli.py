@@ -31,9 +31,13 @@ demands.csv, routers.csv, cooling.csv and a README.md with the full column mappi
               under E, empty under M, 0 on a link without modules
   modules  -> link_types.csv: one type mod_<capacity> per size, free and unlimited
               reach; offers.csv: one row per (link, module), opex_usd_per_year =
-              module cost, matched to routes by the route column
+              module cost, matched to routes by the route column; a dominated
+              module (another one, or under M a combination, of at least its
+              capacity at no more cost) is left out: no optimum needs it
   demands  -> demands.csv: gbps = demand value, demand = id; routing unit and
-              max path length kept as extra columns, ignored
+              max path length kept as extra columns, ignored; undirected demands
+              on undirected links (U-U) may be written target to source so
+              that fewer nodes send
 settings.toml: capacity_sharing shared (U links) or duplex (B and D links; D links are
 directed routes); CRF 1; the
 constant cost of pre-installed capacity (sum over links) in [sndlib]

@@ -122,8 +122,9 @@ def convert(net: SndNetwork, variant: Variant, coords: CoordMode = "auto") -> Da
         latlon = {n.id: (n.y, n.x) for n in net.nodes}
     sites = _sites(net, latlon)
     routes, route_notes = _routes(net, variant, latlon if mode == "geo" else None)
-    link_types, offers, offer_notes = _modules(net)
-    demands, demand_notes = _demands(net)
+    link_types, offers, offer_notes = _modules(net, single=variant.capacity == "E")
+    # turning a demand changes no load only when both demands and links are undirected
+    demands, demand_notes = _demands(net, undirected=variant.demand == variant.link == "U")
     scale = capacity_scale(link_types, demands)
     if scale > 1:
         link_types["capacity_gbps"] = link_types["capacity_gbps"] / scale
@@ -220,6 +221,11 @@ def _sites(net: SndNetwork, latlon: dict[str, tuple[float, float]]) -> pd.DataFr
     return sites
 
 
+def _usable(link: SndLink) -> bool:
+    """The link offers a module with capacity (else it keeps its pre-installed capacity)."""
+    return any(m.capacity > 0 for m in link.modules)
+
+
 def _routes(
     net: SndNetwork, variant: Variant, latlon: dict[str, tuple[float, float]] | None
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -243,7 +249,7 @@ def _routes(
             "srlg": "",
             "build_capex_usd": [lk.setup_cost if variant.fixed_charge else 0.0 for lk in net.links],
             "max_units": pd.Series(
-                [unit_cap if lk.modules else 0 for lk in net.links], dtype="Int64"
+                [unit_cap if _usable(lk) else 0 for lk in net.links], dtype="Int64"
             ),
             "existing_gbps": [lk.preinstalled_capacity for lk in net.links],
             "flow_usd_per_gbps_year": [lk.routing_cost for lk in net.links],
@@ -253,7 +259,7 @@ def _routes(
         }
     )
     notes = []
-    bare = [lk.id for lk in net.links if not lk.modules]
+    bare = [lk.id for lk in net.links if not _usable(lk)]
     if bare:
         notes.append(
             "Links without modules keep only their pre-installed capacity "
@@ -269,12 +275,72 @@ def _routes(
     return routes, notes
 
 
-def _modules(net: SndNetwork) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """link_types.csv (one type per module capacity) and offers.csv (one row per module)."""
+def _cover_cost(need: float, modules: Sequence[tuple[float, float]], limit: float) -> float:
+    """The least cost of a multiset of ``modules`` ((capacity, cost) pairs, any number of
+    each) whose capacities sum to at least ``need``; ``math.inf`` when none costs at most
+    ``limit`` (the search stops there: depth-first, pruned by the best cost per unit)."""
+    mods = sorted(modules, key=lambda m: m[1] / m[0])  # cheapest per unit first
+    if not mods:
+        return math.inf
+    rate = mods[0][1] / mods[0][0]  # no cover of c units costs less than rate · c
+    best = [math.inf]
+    steps = [0]
+
+    def walk(i: int, left: float, spent: float) -> None:
+        steps[0] += 1
+        if left <= 0:
+            best[0] = min(best[0], spent)
+            return
+        if i == len(mods) or steps[0] > 100_000:
+            return
+        if spent + rate * left > min(best[0], limit) * (1 + 1e-12):
+            return
+        cap, cost = mods[i]
+        for k in range(math.ceil(left / cap), -1, -1):
+            if steps[0] > 100_000:  # give up: the module is kept (a cover found stands)
+                return
+            walk(i + 1, left - k * cap, spent + k * cost)
+
+    walk(0, need, 0.0)
+    return best[0]
+
+
+def undominated(
+    modules: Sequence[tuple[float, float]], single: bool
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Split one link's modules ((capacity, cost), distinct capacities) into those kept and
+    those dominated. A dominated module is never needed for an optimum, so dropping it
+    changes neither the optimal cost nor feasibility, only the size of the model.
+
+    ``single`` (capacity model E, at most one module per link): a module is dominated by
+    another one of at least its capacity at no more cost. Otherwise (M, any number of
+    each): by a multiset of the other kept modules of at least its capacity at no more
+    cost (e.g. ta1's 504000 at 162160.02 by one 2016000 at the same cost; its 11088000 at
+    1621599.76 by two 6048000 at 486479.95). Larger modules are examined first, so of two
+    equivalent choices (4032 at 2c against 2 × 2016 at c) the smaller module stays."""
+    kept = sorted((m for m in modules if m[0] > 0), key=lambda m: (-m[0], m[1]))
+    dropped = [m for m in modules if m[0] <= 0]  # no capacity: never of use
+    for mod in list(kept):
+        others = [m for m in kept if m != mod]
+        if single:
+            covered = any(c >= mod[0] and k <= mod[1] for c, k in others)
+        else:
+            covered = _cover_cost(mod[0], others, mod[1]) <= mod[1]
+        if covered:
+            kept.remove(mod)
+            dropped.append(mod)
+    return sorted(kept), sorted(dropped)
+
+
+def _modules(net: SndNetwork, single: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """link_types.csv (one type per module capacity) and offers.csv (one row per module
+    that is not dominated, see :func:`undominated`)."""
     notes: list[str] = []
     rows: list[dict] = []
+    dropped_total = 0
     for lk in net.links:
         cost: dict[str, float] = {}
+        capacity: dict[str, float] = {}
         for mod in lk.modules:
             t = type_name(mod.capacity)
             if t in cost and cost[t] != mod.cost:
@@ -283,6 +349,11 @@ def _modules(net: SndNetwork) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
                     "module is kept."
                 )
             cost[t] = min(mod.cost, cost.get(t, math.inf))
+            capacity[t] = mod.capacity
+        _, dropped = undominated([(capacity[t], c) for t, c in cost.items()], single)
+        for cap, _ in dropped:
+            del cost[type_name(cap)]
+        dropped_total += len(dropped)
         rows += [
             {
                 "a": lk.source,
@@ -298,7 +369,21 @@ def _modules(net: SndNetwork) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
         ]
     columns = ["a", "b", "medium", "type", "capex_usd", "opex_usd_per_year", "max_units"]
     offers = pd.DataFrame(rows, columns=[*columns, "route"]).astype({"max_units": "Int64"})
-    caps = sorted({m.capacity for lk in net.links for m in lk.modules})
+    if dropped_total:
+        how = (
+            "another module of at least its capacity costs no more (capacity model E)"
+            if single
+            else "a combination of the link's other modules of at least its capacity costs "
+            "no more (capacity model M)"
+        )
+        notes.append(
+            f"{dropped_total} dominated (link, module) pairs are left out of offers.csv: "
+            f"{how}. No optimum needs them, so the optimal cost is unchanged."
+        )
+    used = set(offers["type"])
+    caps = sorted(
+        {m.capacity for lk in net.links for m in lk.modules if type_name(m.capacity) in used}
+    )
     link_types = pd.DataFrame(
         {
             "type": [type_name(c) for c in caps],
@@ -316,12 +401,40 @@ def _modules(net: SndNetwork) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     return link_types, offers, notes
 
 
-def _demands(net: SndNetwork) -> tuple[pd.DataFrame, list[str]]:
-    """demands.csv: one row per SNDlib demand, no latency bound, unprotected."""
+def orient(pairs: Sequence[tuple[str, str]]) -> dict[frozenset[str], str]:
+    """For undirected demands: the end each node pair is sent from, chosen so that few
+    nodes send (greedy vertex cover of the demand graph: the node in the most pairs not
+    yet given sends all of them; ties by first appearance). The model routes exact traffic
+    on arc flows aggregated by sending node, one flow per node and arc, so fewer senders
+    is a smaller model; with undirected demands and links, reversing a demand changes no
+    link load and no cost."""
+    order: dict[str, int] = {}
+    for v in (v for p in pairs for v in p):
+        order.setdefault(v, len(order))
+    left = {frozenset(p) for p in pairs if p[0] != p[1]}
+    sender: dict[frozenset[str], str] = {}
+    while left:
+        count = Counter(v for p in left for v in p)
+        v = min(count, key=lambda x: (-count[x], order[x]))
+        for p in [p for p in left if v in p]:
+            sender[p] = v
+            left.remove(p)
+    return sender
+
+
+def _demands(net: SndNetwork, undirected: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """demands.csv: one row per SNDlib demand, no latency bound, unprotected. Undirected
+    demands (demand model U) are turned to go from the end :func:`orient` picks."""
+    ends = [(d.source, d.target) for d in net.demands]
+    flipped = 0
+    if undirected:
+        sender = orient(ends)
+        flipped = sum(1 for s, t in ends if sender[frozenset((s, t))] != s)
+        ends = [(s, t) if sender[frozenset((s, t))] == s else (t, s) for s, t in ends]
     demands = pd.DataFrame(
         {
-            "src": [d.source for d in net.demands],
-            "dst": [d.target for d in net.demands],
+            "src": [s for s, _ in ends],
+            "dst": [t for _, t in ends],
             "gbps": [d.value for d in net.demands],
             "max_latency_ms": pd.Series([None] * len(net.demands), dtype="Float64"),
             "protected": 0,
@@ -331,6 +444,13 @@ def _demands(net: SndNetwork) -> tuple[pd.DataFrame, list[str]]:
         }
     )
     notes = []
+    if flipped:
+        notes.append(
+            f"Demands are undirected (demand model U): {flipped} are written from target to "
+            f"source, so that {demands['src'].nunique()} of {len(net.nodes)} nodes send "
+            "traffic (the model's exact routing has one flow per sending node and arc); "
+            "with undirected links this changes no load and no cost."
+        )
     shared_pair = int(demands.duplicated(["src", "dst"], keep=False).sum())
     if shared_pair:
         notes.append(

@@ -68,6 +68,20 @@ def render_readme(ds: Dataset, network_path: str, model_path: str | None) -> str
     )
     setup = "setup_cost (fixed charge Y)" if v.fixed_charge else "0 (fixed charge N)"
     sharing = ds.settings["network"]["capacity_sharing"]
+    dominated = (
+        "another module of the link has at least its capacity at no more cost (capacity "
+        "model E: one module per link)"
+        if v.capacity == "E"
+        else "a combination of the link's other modules has at least its capacity at no "
+        "more cost (capacity model M: any number of each)"
+    )
+    turned = (
+        "; undirected demands (demand model U) may be written target to source, so that "
+        "fewer nodes send (the model's exact routing keeps one flow per sending node and "
+        "route); on undirected links that changes no load and no cost"
+        if v.demand == v.link == "U"
+        else ""
+    )
     return f"""# SNDlib {net.name} {v.code}
 
 Converted by `python -m model.sndlib` from SNDlib, the Survivable fixed telecommunication
@@ -101,15 +115,17 @@ link_types.csv: one type `mod_<capacity>` per distinct module capacity, medium {
 reach_km {REACH_KM:g}; every cost, power, latency and port column 0;
 deep_buffer_over_km empty.
 
-offers.csv, one row per (link, module):
+offers.csv, one row per (link, module), dominated modules left out:
 - capex_usd = 0, opex_usd_per_year = module cost, max_units empty
+- a module is dominated when {dominated}: no optimum needs it (Notes say how many)
 - extra column route = SNDlib link id: offers are matched to routes by `route` when that
   column is present (parallel links share a, b, medium)
 - lifetimes of 1 year at discount rate 0 make every CRF 1 and opex is not annualised, so
   annual_cost_usd is the SNDlib objective (without the constant below)
 
 demands.csv, one row per demand:
-- src, dst, gbps = demand_value (SNDlib's own unit, the same as module capacities; see
+- src, dst = source, target{turned}
+- gbps = demand_value (SNDlib's own unit, the same as module capacities; see
   META), max_latency_ms empty, protected = 0
 - extra columns: demand = SNDlib id; routing_unit and max_path_length, both ignored
   (continuous routing, hop limits ignored)
