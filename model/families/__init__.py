@@ -10,4 +10,6 @@ STRENGTHENING = (
     "compute_zone_cap_cool",
     "traffic_sync_partner",
     "traffic_sync_lit",
+    "power_rack_it",
+    "power_norack_it",
 )
