@@ -115,7 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--time-limit", type=float, metavar="S", help="solver time limit, seconds")
     p.add_argument("--mip-gap", type=float, metavar="G", help="relative MIP gap to stop at")
-    p.add_argument("--threads", type=int, metavar="N", help="solver threads")
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="solver threads (2 or more: HiGHS's parallel tree search)",
+    )
     p.add_argument("--seed", type=int, metavar="N", help="solver random seed")
     p.add_argument(
         "--solver",

@@ -274,7 +274,12 @@ class SolverSettings(_Section):
 
     time_limit_s: float = Field(300.0, gt=0, description="wall-clock limit of one solve, s")
     mip_gap: float = Field(1e-4, ge=0, description="relative MIP gap at which to stop")
-    threads: int = Field(1, ge=1, description="solver threads (1 is fully deterministic)")
+    threads: int = Field(
+        1,
+        ge=1,
+        description="solver threads (1 is fully deterministic; 2 or more switch on HiGHS's "
+        "parallel tree search)",
+    )
     seed: int = Field(0, ge=0, description="solver random seed")
     name: str = Field(
         "highs",

@@ -199,6 +199,11 @@ class DirectHighs:
             h.setOptionValue("mip_rel_gap", float(rel_gap))
         h.setOptionValue("mip_abs_gap", 1e-6)
         h.setOptionValue("threads", int(threads))
+        if threads > 1 and compiled.integer.any():
+            # HiGHS searches the branch-and-bound tree with several workers only with
+            # parallel = "on" (threads alone parallelise little more than symmetry
+            # detection); highs_options may still set it "off"
+            h.setOptionValue("parallel", "on")
         h.setOptionValue("random_seed", int(seed))
         for key, value in sorted((options or {}).items()):
             if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:

@@ -23,7 +23,7 @@ from model.cli import main
 from model.config import SolverSettings
 from model.errors import EXIT_INPUT
 from model.highs_direct import DirectHighs, compile_model
-from model.pipeline import run_scenario
+from model.pipeline import SolveOptions, run_scenario
 from model.progress import Progress
 from model.solver import solve
 from model.synth import main as synth
@@ -65,6 +65,28 @@ def test_direct_highs_solves_and_loads_a_maximisation() -> None:
     assert out.bound == pytest.approx(9.0) and out.mip_gap == pytest.approx(0.0)
     assert [round(m.x[k].value) for k in "abc"] == [1, 1, 0]
     assert out.handover_s > 0 and out.highs_s > 0 and out.solve_s >= out.highs_s
+
+
+def test_two_threads_search_the_tree_in_parallel_and_find_the_same_optimum(
+    tmp_path: Path,
+) -> None:
+    # threads ≥ 2 switch on HiGHS's parallel tree search for a MILP (not for an LP, nor
+    # with one thread); the optimum is the hand-computed one either way
+    for threads, parallel in ((1, "choose"), (2, "on")):
+        highs = DirectHighs()
+        res = highs.solve(knapsack(), time_limit=60, rel_gap=0.0, threads=threads, seed=0)
+        assert res.objective == pytest.approx(9.0)
+        assert highs._solver_model.getOptionValue("parallel")[1] == parallel
+    lp = knapsack()
+    for v in lp.x.values():
+        v.domain = pyo.UnitInterval
+    highs = DirectHighs()
+    highs.solve(lp, time_limit=60, rel_gap=0.0, threads=2, seed=0)
+    assert highs._solver_model.getOptionValue("parallel")[1] == "choose"
+    ds = two_sites(tmp_path / "tiny", THREE)
+    res = run_scenario(ds, "split", None, SolveOptions(threads=2))
+    assert res.outcome.status == "optimal"
+    assert res.outcome.objective == pytest.approx(EXPECTED["split"])
 
 
 def test_lp_duals_follow_pyomos_sign_convention() -> None:
