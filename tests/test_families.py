@@ -522,3 +522,33 @@ def test_existing_site_pays_no_open_cost(tmp_path: Path) -> None:
     assert res.outcome.objective == approx(50)
     opened = res.tables.sites.set_index("site")["open"].to_dict()
     assert opened == {"A": 1, "B": 1}
+
+
+def test_demands_between_unconnected_parts_need_a_tree_of_units(tmp_path: Path) -> None:
+    # X, Y, Z, W; routes X–Y, Y–Z, X–Z, Z–W; 100 Gbps X → Y and Y → Z, 1 Gbps W → W's
+    # neighbour Z. With no capacity in place the demand graph {X, Y, Z, W} is one piece:
+    # any design has units on at least 3 routes (links_connect: Σ units ≥ 3 over all). With
+    # 1,000 Gbps in place on X–Y, X and Y are one part: 2 routes joining parts (Y–Z or X–Z,
+    # and Z–W), X–Y left out of the row. Optimum: one zr unit (7) per route needed: 21, 14.
+    sites = [{"site": s, "lat": 35.0, "lon": 139.0} for s in "WXYZ"]
+    demands = [
+        {"src": a, "dst": b, "gbps": g, "max_latency_ms": "", "protected": 0}
+        for a, b, g in (("X", "Y", 100), ("Y", "Z", 100), ("W", "Z", 1))
+    ]
+    for existing, need, rows, cost in ((0, 3, 4, 21), (1000, 2, 3, 14)):
+        folder = tmp_path / f"e{existing}"
+        routes = [
+            route("X", "Y", 100, existing_gbps=existing),
+            route("Y", "Z", 100),
+            route("X", "Z", 100),
+            route("Z", "W", 100),
+        ]
+        ds = load_dataset(write_dataset(folder, sites, routes=routes, demands=demands))
+        plan = plan_network(ds)
+        m, ix = build_model(ds, plan, build_index(ds, plan))
+        row = m.links_connect
+        assert row.lower == need and row.upper is None
+        terms = {v.index() for v in pyo.expr.identify_variables(row.body)}
+        assert len(terms) == rows and (("X-Y", "zr") in terms) == (existing == 0)
+        res = solve_dir(folder)
+        assert res.outcome.status == "optimal" and res.outcome.objective == approx(cost)

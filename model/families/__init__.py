@@ -6,6 +6,7 @@ does nothing when its subset is empty. ``model.build.build_model`` calls them in
 #: (model/pricing.py: its duals must price paths, and it solves faster without them).
 STRENGTHENING = (
     "links_site_cut",
+    "links_connect",
     "compute_zone_cap",
     "compute_zone_cap_cool",
     "traffic_sync_partner",
