@@ -545,7 +545,7 @@ def test_demands_between_unconnected_parts_need_a_tree_of_units(tmp_path: Path) 
         ]
         ds = load_dataset(write_dataset(folder, sites, routes=routes, demands=demands))
         plan = plan_network(ds)
-        m, ix = build_model(ds, plan, build_index(ds, plan))
+        m, _ = build_model(ds, plan, build_index(ds, plan))
         row = m.links_connect
         assert row.lower == need and row.upper is None
         terms = {v.index() for v in pyo.expr.identify_variables(row.body)}
