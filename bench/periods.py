@@ -10,10 +10,9 @@ For every count N, the first N periods of the scenario's periods.csv rows are wr
 temporary copy of the data set (N beyond the rows extends the ramp: every further year adds
 the last step again), then solved end to end by run_scenario without writing results.
 Printed per N: variables, integer variables, constraints, build and solve seconds, status,
-MIP gap and the discounted objective. With several ``--threads`` values every count is
-solved once per value, side by side, and a ratio line gives each wall time over the first;
-with several ``--seeds`` every pair of threads and seed is run, and the ratio line compares
-median wall times.
+MIP gap and the discounted objective. Every count is solved once per pair of ``--threads``
+value and ``--seed``; with several thread counts a last line gives each one's median wall
+time and its ratio to the first's.
 Timings are wall clock on whatever else the machine is running.
 """
 

@@ -7,7 +7,12 @@ import logging
 import pyomo.environ as pyo
 
 from model.families.compute import add_compute, add_sites, add_storage, add_zone_survival
-from model.families.links import add_capacity, add_cut_strengthening, add_links
+from model.families.links import (
+    add_capacity,
+    add_connectivity,
+    add_cut_strengthening,
+    add_links,
+)
 from model.families.macsec import add_macsec
 from model.families.objective import add_objective
 from model.families.power import add_cooling, add_power
@@ -49,6 +54,7 @@ def build_model(
     add_traffic(m, ds, ix, plan)  # storage split, sync pairs, path flows
     add_capacity(m, ds, ix)  # flow per route and direction ≤ capacity
     add_cut_strengthening(m, ds, ix, plan)  # valid site cuts: tighter LP, same optimum
+    add_connectivity(m, ds, ix, plan)  # demands between parts need a tree of units
     add_protection(m, ds, ix, plan)  # survive any single SRLG failure
     add_objective(m, ds, ix)  # annualised cost + power weight
     return m, ix

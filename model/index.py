@@ -44,6 +44,8 @@ class ModelIndex:
     max_racks: dict[str, int]
     storage_ub: dict[str, float]
     it_ub: dict[str, float]
+    # the most IT a site can draw without racks (storage, routers, optics), at most it_ub
+    it_ub_without_racks: dict[str, float]
     units_ub: dict[tuple[str, str], int]
     route_units_ub: dict[str, int]
     routers_ub: dict[tuple[str, str], int]
@@ -225,14 +227,16 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
                 math.ceil(gbps / rm["capacity_gbps"] - 1e-9),
             )
 
-    it_ub = {}
+    it_ub, it_ub_without_racks = {}, {}
     for x in sites:
         net_kw = sum(option[k]["power_w"] / 2000.0 * units_ub[k] for k in site_options.get(x, []))
         net_kw += sum(ds.routers.at[m, "power_kw"] * routers_ub.get((x, m), 0) for m in models)
         racks_ub = max_racks.get(x, 0) + inference_ub.get(x, 0)
-        ub = dem.rack_kw * racks_ub + dem.storage_kw_per_pb * storage_ub.get(x, 0.0)
+        storage_kw = dem.storage_kw_per_pb * storage_ub.get(x, 0.0)
+        ub = dem.rack_kw * racks_ub + storage_kw
         ub += net_kw
         it_ub[x] = min(ub, power_kw(x) / min_pue(x))
+        it_ub_without_racks[x] = min(storage_kw + net_kw, it_ub[x])
 
     return ModelIndex(
         sites=sites,
@@ -252,6 +256,7 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         max_racks=max_racks,
         storage_ub=storage_ub,
         it_ub=it_ub,
+        it_ub_without_racks=it_ub_without_racks,
         units_ub=units_ub,
         route_units_ub=route_units_ub,
         routers_ub=routers_ub,

@@ -95,7 +95,6 @@ def add_cut_strengthening(
         return sum(m.route_capacity[r] for r in routes) >= sum(m.commodity_demand[c] for c in need)
 
     m.links_site_cut = pyo.Constraint(m.CUT_ROWS, rule=cut)
-    add_connectivity(m, ds, ix, plan)
 
 
 def add_connectivity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:

@@ -121,17 +121,8 @@ def add_cooling_split(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None
     m.power_rack_it = pyo.Constraint(
         rows, rule=lambda _, s, k: m.it[s, k] >= dem.rack_kw * m.racks[s, k]
     )
-
-    def without_racks(s: str) -> float:
-        kw = dem.storage_kw_per_pb * ix.storage_ub.get(s, 0.0)
-        kw += sum(
-            ix.option[o]["power_w"] / 2000.0 * ix.units_ub[o] for o in ix.site_options.get(s, [])
-        )
-        kw += sum(ds.routers.at[r, "power_kw"] * ix.routers_ub.get((s, r), 0) for r in ix.models)
-        return min(kw, ix.it_ub[s])
-
     racked = set(ix.max_racks) | set(ix.inference_ub)
-    bound = {s: without_racks(s) for s in ix.cooled if s in racked}
+    bound = {s: ix.it_ub_without_racks[s] for s in ix.cooled if s in racked}
     rows = [
         (s, k)
         for s in sorted(bound)
