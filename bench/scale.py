@@ -3,21 +3,25 @@
 
     python bench/scale.py [--sites 25 50 100 200] [--seed 1] [--time-limit 300]
                           [--mip-gap G] [--threads N] [--grace S] [--routes] [--screen N]
-                          [--keep DIR]
+                          [--gpu-share F] [--storage-share F] [--build-only] [--keep DIR]
 
 For every N, ``model.synth`` writes an N-site data set (fixed seed) into a temporary folder
 (or DIR with --keep), then the pipeline's phases run one by one, as ``run_scenario`` runs
 them: load, network plan, index, precheck, build, solve. The table gives, per N: sites,
 candidate routes, commodities, candidate paths, variables, integer variables, constraints,
-build and solve seconds, status, gap, objective and best bound (the bound is all there is
-when the time limit ends without a design), and the build/solve/total time as a multiple
-of the smallest N's. Each N runs in its own process; a solve still running --grace
-seconds after its time limit is killed and reported as such. Rows are printed as they
+load, build and solve seconds, the worker's peak resident memory, status, gap, objective
+and best bound (the bound is all there is when the time limit ends without a design), and
+the build/solve/total time as a multiple of the smallest N's. Each N runs in its own
+process; a solve still running --grace seconds after its time limit is killed and
+reported as such. Rows are printed as they
 finish. "build s" is network plan + index + precheck + model build (everything
 between loading and the solver); "solve s" is the solve as ``run_scenario`` does it: the
 first design of a model restricted to the cheapest GPU sites when ``[solver]
 screen_gpu_sites`` asks for one ("first s", "first obj"; automatic above 60 GPU-capable
 sites, ``--screen 0`` turns it off), then HiGHS on the full model, started from it.
+``--gpu-share`` and ``--storage-share`` go to the generator (the 1,000-node case of issue
+11: ``--sites 1000 --gpu-share 0.1 --storage-share 0.1``); ``--build-only`` stops after
+the build ("load s" + "build s" is what precedes the first solve).
 Timings are wall clock on whatever else the machine is running: repeat before trusting a
 ratio.
 """
@@ -29,6 +33,7 @@ import contextlib
 import io
 import logging
 import multiprocessing as mp
+import resource
 import sys
 import tempfile
 import time
@@ -57,8 +62,10 @@ class Row:
     variables: int = 0
     integers: int = 0
     constraints: int = 0
+    load_s: float = 0.0
     build_s: float = 0.0
     solve_s: float = 0.0
+    peak_mib: float = 0.0  # the worker's peak resident memory
     status: str = ""
     gap: float | None = None
     objective: float | None = None
@@ -67,11 +74,19 @@ class Row:
     first_objective: float | None = None
 
 
-def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _work(
+    folder: Path, n: int, opts: SolveOptions, conn: Connection, build_only: bool = False
+) -> None:
     """In a child process: build, report the size ("built"), solve, report ("done")."""
     logging.basicConfig(level=logging.WARNING)
     row = Row(sites=n)
+    start = time.perf_counter()
     ds = effective(load_dataset(folder), opts)
+    row.load_s = time.perf_counter() - start
     row.routes = len(ds.routes)
     start = time.perf_counter()
     plan = plan_network(ds)
@@ -82,6 +97,7 @@ def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
     except InfeasibleError as exc:
         row.build_s = time.perf_counter() - start
         row.status = f"infeasible (precheck: {len(exc.problems)} problems)"
+        row.peak_mib = _peak_mib()
         conn.send(("done", row))
         return
     model, ix = build_model(ds, plan, ix)
@@ -89,6 +105,10 @@ def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
     size = model_size(model)
     row.variables, row.integers = size["variables"], size["integer_variables"]
     row.constraints = size["constraints"]
+    if build_only:
+        row.status, row.peak_mib = "built", _peak_mib()
+        conn.send(("done", row))
+        return
     conn.send(("built", row))
     start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -100,16 +120,19 @@ def _work(folder: Path, n: int, opts: SolveOptions, conn: Connection) -> None:
     row.bound = outcome.bound
     if not outcome.has_design and outcome.status != "infeasible":
         row.status = f"no design ({outcome.termination})"
+    row.peak_mib = _peak_mib()
     conn.send(("done", row))
 
 
-def run_one(folder: Path, n: int, opts: SolveOptions, grace_s: float) -> Row:
+def run_one(
+    folder: Path, n: int, opts: SolveOptions, grace_s: float, build_only: bool = False
+) -> Row:
     """Build and solve in a child process; kill it if the solve runs past the time limit
     by more than ``grace_s`` (HiGHS does not check its limit everywhere, e.g. not inside
     the root node's analytic-centre computation)."""
     ctx = mp.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_work, args=(folder, n, opts, send), daemon=True)
+    proc = ctx.Process(target=_work, args=(folder, n, opts, send, build_only), daemon=True)
     proc.start()
     send.close()
     row, deadline, solve_start = Row(sites=n), None, 0.0
@@ -139,7 +162,8 @@ def _ratio(value: float, base: float) -> str:
 
 HEAD = (
     f"{'sites':>5} {'routes':>6} {'comm':>5} {'paths':>6} {'vars':>7} {'int':>6} "
-    f"{'cons':>7} {'build s':>8} {'solve s':>8} {'status':<9} {'gap':>8} "
+    f"{'cons':>7} {'load s':>7} {'build s':>8} {'solve s':>8} {'peak MiB':>8} "
+    f"{'status':<9} {'gap':>8} "
     f"{'objective':>14} {'bound':>14} {'first s':>7} {'first obj':>14} "
     f"{'N x':>4} {'build x':>7} {'solve x':>7} {'total x':>7}"
 )
@@ -153,8 +177,9 @@ def format_row(r: Row, first: Row) -> str:
     total, total0 = r.build_s + r.solve_s, first.build_s + first.solve_s
     return (
         f"{r.sites:>5} {r.routes:>6} {r.commodities:>5} {r.paths:>6} {r.variables:>7} "
-        f"{r.integers:>6} {r.constraints:>7} {r.build_s:>8.2f} {r.solve_s:>8.2f} "
-        f"{r.status:<9} {gap:>8} {obj:>14} {bound:>14} {r.first_s:>7.1f} {first_obj:>14} "
+        f"{r.integers:>6} {r.constraints:>7} {r.load_s:>7.2f} {r.build_s:>8.2f} "
+        f"{r.solve_s:>8.2f} {r.peak_mib:>8.0f} {r.status:<9} {gap:>8} {obj:>14} {bound:>14} "
+        f"{r.first_s:>7.1f} {first_obj:>14} "
         f"{_ratio(r.sites, first.sites):>4} "
         f"{_ratio(r.build_s, first.build_s):>7} {_ratio(r.solve_s, first.solve_s):>7} "
         f"{_ratio(total, total0):>7}"
@@ -185,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="[solver] screen_gpu_sites (0: off; default: the data set's, i.e. automatic)",
     )
+    p.add_argument("--gpu-share", type=float, default=None, metavar="F", help="synth --gpu-share")
+    p.add_argument(
+        "--storage-share", type=float, default=None, metavar="F", help="synth --storage-share"
+    )
+    p.add_argument("--build-only", action="store_true", help="load, plan and build; no solve")
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
     args = p.parse_args(argv)
     opts = SolveOptions(
@@ -205,6 +235,12 @@ def main(argv: list[str] | None = None) -> int:
         for n in sorted(args.sites):
             folder = root / f"synth_{n}_seed{args.seed}"
             extra = ["--routes"] if args.routes else []
+            for flag, value in (
+                ("--gpu-share", args.gpu_share),
+                ("--storage-share", args.storage_share),
+            ):
+                if value is not None:
+                    extra += [flag, str(value)]
             with contextlib.redirect_stdout(io.StringIO()):
                 code = synth.main(
                     ["--sites", str(n), "--seed", str(args.seed), *extra, str(folder)]
@@ -212,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             if code:
                 print(f"generator failed for {n} sites", file=sys.stderr)
                 return 1
-            row = run_one(folder, n, opts, args.grace)
+            row = run_one(folder, n, opts, args.grace, args.build_only)
             first = first or row
             print(format_row(row, first), flush=True)
     return 0
