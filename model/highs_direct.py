@@ -7,9 +7,12 @@ time limit does not see). The compiler walks each expression once and hands over
 arrays (``bench/handover.py`` measures both side by side). The compiled model is the same
 model: every active constraint and the active objective, variable bounds and integrality.
 
-The solve runs in highspy's solver thread while this thread waits, so that Ctrl-C reaches
-Python at once (``cancelSolve``), and so that a live progress line can be drawn from
-HiGHS's MIP logging callback (model/progress.py).
+The solve runs in a thread of its own while the caller's thread waits, so that Ctrl-C
+reaches Python at once (``cancelSolve``), so that a live progress line can be drawn from
+HiGHS's MIP logging callback (model/progress.py), and so that a HiGHS that does not stop
+when cancelled cannot hold the run: each improving design is kept as HiGHS reports it
+(``cbMipImprovingSolution``), and ``STOP_GRACE_S`` after the watchdog's cancel the run
+ends with the last one (see ``DirectHighs._run``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ if hasattr(_STATUS, "kSolutionLimit"):
 
 
 _RUN_SECONDS = [0.0]  # every HiGHS run of this process, summed (highs_seconds)
+
+#: Seconds HiGHS gets to stop after the watchdog's cancel before the run goes on without it.
+#: HiGHS checks its interrupt only between some of its steps: at 200 generated sites one
+#: step of branch and bound took 150 s, and the run ended 125 s past its limit.
+STOP_GRACE_S = 5.0
 
 
 def highs_seconds() -> float:
@@ -134,6 +142,21 @@ def cancel(h: Any) -> None:
             callback.subscribe(stop)
 
 
+class _Best:
+    """The last improving design HiGHS reported (written from HiGHS's thread) and the dual
+    bound at that moment (still a valid bound later, if a weaker one)."""
+
+    def __init__(self) -> None:
+        self.x: np.ndarray | None = None
+        self.bound = -math.inf
+        self.lock = threading.Lock()
+
+    def keep(self, e: Any) -> None:
+        x = np.array(e.data_out.mip_solution, dtype=float)
+        with self.lock:
+            self.x, self.bound = x, float(e.data_out.mip_dual_bound)
+
+
 @dataclass
 class RawResult:
     """What one HiGHS run gave, in the model's own sense."""
@@ -158,6 +181,8 @@ class DirectHighs:
     def __init__(self) -> None:
         self.warm_start = False
         self.overtime = False  # the watchdog stopped the last run (see solve)
+        self.abandoned = False  # ... and HiGHS had not stopped STOP_GRACE_S later
+        self._thread: threading.Thread | None = None  # the last run's HiGHS thread
         self._solver_model: Any = None
         self.compiled: Compiled | None = None
         self.duals: dict[Any, float] | None = None
@@ -213,6 +238,9 @@ class DirectHighs:
                 )
         if self.warm_start and compiled.integer.any():
             self._set_start(h, compiled)
+        best = _Best()
+        if compiled.integer.any():
+            h.cbMipImprovingSolution.subscribe(best.keep)
         if on_log is not None and hasattr(h, "cbMipInterrupt"):
             # called often during branch and bound (the logging callback only when HiGHS
             # prints, which it does not with output_flag off); on_log throttles itself
@@ -229,33 +257,23 @@ class DirectHighs:
         # HiGHS keeps to its time limit, but not inside every phase (at 200 generated sites
         # a root LP or a sub-MIP overran it by minutes): a watchdog cancels it a little
         # after the limit, and the run ends as a time limit, with whatever HiGHS found.
-        self.overtime = False
+        self.overtime = self.abandoned = False
         status = self._run(h, started + time_limit * 1.02 + 2.0)
         run_s = time.perf_counter() - run_start
         _RUN_SECONDS[0] += run_s
+        if status is None:
+            return self._abandoned(m, compiled, best, handover, run_s)
         return self._result(m, h, compiled, status, handover, run_s, want_duals)
 
     def _run(self, h: Any, deadline: float) -> Any:
-        """Run HiGHS; cancel it at ``deadline`` (a ``perf_counter`` time) if it still runs
-        (``overtime``). In the main thread it runs in a thread of its own while this one
-        waits, so that Ctrl-C's handler runs at once (it cancels HiGHS); a second Ctrl-C
+        """Run HiGHS in a thread of its own while this one waits; cancel it at ``deadline``
+        (a ``perf_counter`` time) if it still runs (``overtime``). The model status, or
+        None when HiGHS has not stopped ``STOP_GRACE_S`` after that cancel (``abandoned``):
+        the caller then takes the last design HiGHS reported, and HiGHS's thread ends at
+        its next interrupt check, in the background, touching nothing but ``h``. In the
+        main thread Ctrl-C's handler runs at once (it cancels HiGHS); a second Ctrl-C
         raises here, cancels HiGHS and waits for it. (highspy's own ``startSolve`` keeps
         its locks on the class: two solves in two batch threads would share them.)"""
-
-        def overtime() -> None:
-            self.overtime = True
-            log.warning("HiGHS ran past its time limit: stopped by the watchdog")
-            cancel(h)
-
-        if threading.current_thread() is not threading.main_thread():
-            watchdog = threading.Timer(max(0.0, deadline - time.perf_counter()), overtime)
-            watchdog.daemon = True
-            watchdog.start()
-            try:
-                h.run()
-            finally:
-                watchdog.cancel()
-            return h.getModelStatus()
         done = threading.Event()
 
         def target() -> None:
@@ -264,18 +282,54 @@ class DirectHighs:
             finally:
                 done.set()
 
-        thread = threading.Thread(target=target, name="highs", daemon=True)
+        thread = self._thread = threading.Thread(target=target, name="highs", daemon=True)
         thread.start()
         try:
             while not done.wait(0.1):
-                if not self.overtime and time.perf_counter() > deadline:
-                    overtime()
+                now = time.perf_counter()
+                if not self.overtime and now > deadline:
+                    self.overtime = True
+                    log.warning("HiGHS ran past its time limit: stopped by the watchdog")
+                    cancel(h)
+                elif self.overtime and now > deadline + STOP_GRACE_S:
+                    self.abandoned = True
+                    log.warning(
+                        "HiGHS had not stopped %g s after the watchdog's cancel: the run "
+                        "goes on with the last design HiGHS reported",
+                        STOP_GRACE_S,
+                    )
+                    return None
         except BaseException:
             cancel(h)
             thread.join()
             raise
         thread.join()
         return h.getModelStatus()
+
+    def _abandoned(
+        self, m: pyo.ConcreteModel, compiled: Compiled, best: _Best, handover: float, run_s: float
+    ) -> RawResult:
+        """The result of a run left to stop in the background: a time limit, with the last
+        improving design HiGHS reported (its objective recomputed from the compiled
+        objective) and the dual bound of that moment."""
+        with best.lock:
+            x, bound = best.x, best.bound
+        objective = None
+        if x is not None:
+            lp = compiled.lp
+            cost = np.asarray(lp.col_cost_, dtype=float)
+            objective = compiled.sign * (float(cost @ x) + float(lp.offset_))
+            self._load(m, compiled, x)
+        return RawResult(
+            "maxTimeLimit",
+            x is not None,
+            False,
+            objective,
+            compiled.sign * bound if math.isfinite(bound) else None,
+            False,
+            handover,
+            run_s,
+        )
 
     @staticmethod
     def _set_start(h: Any, compiled: Compiled) -> None:

@@ -216,3 +216,39 @@ def test_a_watchdog_stops_highs_when_it_overruns_its_time_limit(tmp_path: Path) 
     )
     assert highs.overtime and res.termination == "maxTimeLimit" and not res.interrupted
     assert res.handover_s + res.run_s < 3.0 + 2.0  # stopped within a couple of seconds
+
+
+def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HiGHS checks its interrupt only between some of its steps (at 200 generated sites one
+    # step took 150 s). Here the cancel does nothing at all: the run must still end
+    # STOP_GRACE_S after the watchdog, as a time limit, with the last improving design
+    # HiGHS reported, its objective recomputed from the compiled objective.
+    import model.highs_direct as hd
+    from model.build import build_model
+    from model.load import load_dataset
+    from model.network import plan_network
+
+    assert synth(["--sites", "12", "--seed", "3", str(tmp_path / "s12")]) == 0
+    ds = load_dataset(tmp_path / "s12")
+    m, _ = build_model(ds, plan_network(ds))
+    really_cancel = hd.cancel
+    monkeypatch.setattr(hd, "cancel", lambda h: None)
+    monkeypatch.setattr(hd, "STOP_GRACE_S", 1.0)
+    highs = DirectHighs()
+    try:
+        res = highs.solve(
+            m, time_limit=2.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4}
+        )
+        assert highs.overtime and highs.abandoned
+        assert res.handover_s + res.run_s < 2.0 * 1.02 + 2.0 + 1.0 + 1.0
+        assert res.termination == "maxTimeLimit" and not res.optimal and not res.interrupted
+        assert res.has_solution, "HiGHS found no design within 5 s on 12 sites"
+        assert res.objective == pytest.approx(pyo.value(m.objective), rel=1e-9)
+        assert res.bound is not None and res.bound <= res.objective + 1e-6
+    finally:
+        assert highs._thread is not None
+        really_cancel(highs._solver_model)  # stop the HiGHS left behind
+        highs._thread.join(60)
+    assert not highs._thread.is_alive()
