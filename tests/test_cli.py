@@ -150,6 +150,24 @@ def test_exit_4_no_design_within_limits(tmp_path: Path) -> None:
     assert not (tmp_path / "res").exists()
 
 
+def test_a_limit_spent_before_the_solver_stops_the_run_between_phases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Loading, the network plan, the index and the build cannot be cancelled half-way, so
+    # the limit is checked between them: a limit already spent by loading ends the run
+    # there, with exit 4 and the phase named, before any path search or HiGHS.
+    from model.highs_direct import highs_seconds
+
+    ds = small(tmp_path / "tiny")
+    before = highs_seconds()
+    code = main([str(ds), "--out", str(tmp_path / "res"), "--time-limit", "1e-9"])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert "the time limit of 1e-09 s ran out by the end of the load phase" in err
+    assert highs_seconds() == before
+    assert not (tmp_path / "res" / "tiny" / "base").exists()
+
+
 def test_failed_run_leaves_earlier_results_intact(tmp_path: Path) -> None:
     ds = small(tmp_path / "tiny")
     res = tmp_path / "res"
