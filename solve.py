@@ -13,5 +13,6 @@ if __name__ == "__main__":
 
         sys.exit(verify_main(sys.argv[2:]))
     from model.cli import main
+    from model.highs_direct import exit_now
 
-    sys.exit(main())
+    exit_now(main())  # at once when a HiGHS run was left behind (model/highs_direct.py)

@@ -17,13 +17,16 @@ ends with the last one (see ``DirectHighs._run``).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import highspy
 import numpy as np
@@ -59,6 +62,34 @@ _RUN_SECONDS = [0.0]  # every HiGHS run of this process, summed (highs_seconds)
 #: HiGHS checks its interrupt only between some of its steps: at 200 generated sites one
 #: step of branch and bound took 150 s, and the run ended 125 s past its limit.
 STOP_GRACE_S = 5.0
+_LEFT_BEHIND: list[threading.Thread] = []  # HiGHS threads the runs went on without
+
+
+def left_behind() -> bool:
+    """A HiGHS run this process went on without is still running."""
+    return any(t.is_alive() for t in _LEFT_BEHIND)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code``. With a HiGHS run left behind and still running, at
+    once (output flushed, ``os._exit``): HiGHS's C++ runtime aborts the whole process
+    (exit 134, "terminate called without an active exception") when it is torn down under
+    a running solve, and waiting for the run could take minutes."""
+    if left_behind():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+@atexit.register
+def _wait_for_left_behind() -> None:
+    """At the end of a Python process that did not use :func:`exit_now`: wait for HiGHS
+    runs left behind to reach their next interrupt check (they were cancelled), rather
+    than let their teardown abort the process."""
+    for thread in _LEFT_BEHIND:
+        thread.join()
 
 
 def highs_seconds() -> float:
@@ -192,6 +223,7 @@ class DirectHighs:
         self.overtime = False  # the watchdog stopped the last run (see solve)
         self.abandoned = False  # ... and HiGHS had not stopped STOP_GRACE_S later
         self._thread: threading.Thread | None = None  # the last run's HiGHS thread
+        self._start: np.ndarray | None = None  # the last run's MIP start (warm_start)
         self._solver_model: Any = None
         self.compiled: Compiled | None = None
         self.duals: dict[Any, float] | None = None
@@ -245,8 +277,9 @@ class DirectHighs:
                     f"[solver] highs_options: HiGHS refuses {key} = {value!r} (see HiGHS's "
                     "option list: https://ergo-code.github.io/HiGHS/stable/options/definitions/)"
                 )
+        self._start = None
         if self.warm_start and compiled.integer.any():
-            self._set_start(h, compiled)
+            self._start = self._set_start(h, compiled)
         best = _Best()
         if compiled.integer.any():
             h.cbMipImprovingSolution.subscribe(best.keep)
@@ -303,6 +336,7 @@ class DirectHighs:
                     cancel(h)
                 elif self.overtime and now > deadline + STOP_GRACE_S:
                     self.abandoned = True
+                    _LEFT_BEHIND.append(thread)
                     log.warning(
                         "HiGHS had not stopped %g s after the watchdog's cancel: the run "
                         "goes on with the last design HiGHS reported",
@@ -320,10 +354,14 @@ class DirectHighs:
         self, m: pyo.ConcreteModel, compiled: Compiled, best: _Best, handover: float, run_s: float
     ) -> RawResult:
         """The result of a run left to stop in the background: a time limit, with the last
-        improving design HiGHS reported (its objective recomputed from the compiled
-        objective) and the last dual bound it reported."""
+        improving design HiGHS reported, else the MIP start it was given (the objective
+        recomputed from the compiled objective), and the last dual bound it reported."""
         with best.lock:
             x, bound = best.x, best.bound
+        if x is None and self._start is not None:
+            # HiGHS takes its start only once its presolve is over; the start given to it
+            # is a design of the full model (model/screen.py: an LP completed it)
+            x = self._start
         objective = None
         if x is not None:
             lp = compiled.lp
@@ -342,7 +380,7 @@ class DirectHighs:
         )
 
     @staticmethod
-    def _set_start(h: Any, compiled: Compiled) -> None:
+    def _set_start(h: Any, compiled: Compiled) -> np.ndarray | None:
         values = np.zeros(len(compiled.columns))
         known = 0
         for j, v in enumerate(compiled.columns):
@@ -352,13 +390,14 @@ class DirectHighs:
             values[j] = round(x) if compiled.integer[j] else x
             known += 1
         if not known:
-            return
+            return None
         start = highspy.HighsSolution()
         start.col_value = values
         start.value_valid = True
         start.dual_valid = False
         h.setSolution(start)
         log.debug("MIP start: %d of %d columns", known, len(compiled.columns))
+        return values
 
     def _result(
         self,

@@ -11,12 +11,14 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
-from builders import two_sites
+from builders import REPO, two_sites
 from test_batch import THREE
 
 from model.cli import main
@@ -252,3 +254,38 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
         really_cancel(highs._solver_model)  # stop the HiGHS left behind
         highs._thread.join(60)
     assert not highs._thread.is_alive()
+
+
+LEAVE_HIGHS_BEHIND = """
+import sys
+import model.highs_direct as hd
+from model.build import build_model
+from model.load import load_dataset
+from model.network import plan_network
+ds = load_dataset(sys.argv[1])
+m, _ = build_model(ds, plan_network(ds))
+really_cancel, hd.cancel, hd.STOP_GRACE_S = hd.cancel, lambda h: None, 1.0
+solver = hd.DirectHighs()
+solver.solve(m, time_limit=2.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4})
+assert hd.left_behind()
+if sys.argv[2] == "exit_now":
+    hd.exit_now(3)  # what solve.py does: at once, HiGHS still running
+really_cancel(solver._solver_model)  # a cancel HiGHS sees, at its next check
+sys.exit(3)  # the interpreter's exit waits for it
+"""
+
+
+@pytest.mark.parametrize("how", ["exit_now", "sys.exit"])
+def test_a_process_that_left_highs_behind_exits_with_its_own_code(tmp_path: Path, how: str) -> None:
+    # Torn down under a running solve, HiGHS's C++ runtime aborted the process: exit 134,
+    # "terminate called without an active exception", instead of the run's exit code.
+    assert synth(["--sites", "12", "--seed", "3", str(tmp_path / "s12")]) == 0
+    done = subprocess.run(
+        [sys.executable, "-c", LEAVE_HIGHS_BEHIND, str(tmp_path / "s12"), how],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "terminate called" not in done.stderr
