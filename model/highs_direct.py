@@ -327,14 +327,15 @@ class DirectHighs:
 
         thread = self._thread = threading.Thread(target=target, name="highs", daemon=True)
         thread.start()
+        cancelled = math.inf  # when the watchdog cancelled HiGHS
         try:
             while not done.wait(0.1):
                 now = time.perf_counter()
                 if not self.overtime and now > deadline:
-                    self.overtime = True
+                    self.overtime, cancelled = True, now
                     log.warning("HiGHS ran past its time limit: stopped by the watchdog")
                     cancel(h)
-                elif self.overtime and now > deadline + STOP_GRACE_S:
+                elif self.overtime and now > cancelled + STOP_GRACE_S:
                     self.abandoned = True
                     _LEFT_BEHIND.append(thread)
                     log.warning(
