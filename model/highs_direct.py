@@ -224,6 +224,8 @@ class DirectHighs:
         self.abandoned = False  # ... and HiGHS had not stopped STOP_GRACE_S later
         self._thread: threading.Thread | None = None  # the last run's HiGHS thread
         self._start: np.ndarray | None = None  # the last run's MIP start (warm_start)
+        #: the start is a design of the model (a left-behind run may fall back to it)
+        self.start_is_design = False
         self._solver_model: Any = None
         self.compiled: Compiled | None = None
         self.duals: dict[Any, float] | None = None
@@ -355,13 +357,14 @@ class DirectHighs:
         self, m: pyo.ConcreteModel, compiled: Compiled, best: _Best, handover: float, run_s: float
     ) -> RawResult:
         """The result of a run left to stop in the background: a time limit, with the last
-        improving design HiGHS reported, else the MIP start it was given (the objective
-        recomputed from the compiled objective), and the last dual bound it reported."""
+        improving design HiGHS reported, else the complete MIP start it was given when
+        ``start_is_design`` (the objective recomputed from the compiled objective), and the
+        last dual bound it reported."""
         with best.lock:
             x, bound = best.x, best.bound
-        if x is None and self._start is not None:
-            # HiGHS takes its start only once its presolve is over; the start given to it
-            # is a design of the full model (model/screen.py: an LP completed it)
+        if x is None and self.start_is_design and self._start is not None:
+            # HiGHS takes its start only once its presolve is over; the caller vouched for
+            # the start (model/screen.py: an LP of the full model completed it)
             x = self._start
         objective = None
         if x is not None:
@@ -392,13 +395,14 @@ class DirectHighs:
             known += 1
         if not known:
             return None
+        complete = known == len(compiled.columns)
         start = highspy.HighsSolution()
         start.col_value = values
         start.value_valid = True
         start.dual_valid = False
         h.setSolution(start)
         log.debug("MIP start: %d of %d columns", known, len(compiled.columns))
-        return values
+        return values if complete else None
 
     def _result(
         self,

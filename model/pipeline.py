@@ -328,7 +328,7 @@ def solve_scenario(
     )
     if carried:
         solver = DirectHighs()
-        solver.warm_start = True
+        solver.warm_start = solver.start_is_design = True  # transfer's LP completed it
     spent = time.perf_counter() - started
     # What follows the MIP (extracting, the self-check, writing) is left time of its own:
     # about a third of what the index and the build took (200 generated sites: some 15 s).
