@@ -223,7 +223,6 @@ class DirectHighs:
         self.overtime = False  # the watchdog stopped the last run (see solve)
         self.abandoned = False  # ... and HiGHS had not stopped STOP_GRACE_S later
         self._thread: threading.Thread | None = None  # the last run's HiGHS thread
-        self._start: np.ndarray | None = None  # the last run's MIP start (warm_start)
         #: the start is a design of the model (a left-behind run may fall back to it)
         self.start_is_design = False
         self._solver_model: Any = None
@@ -279,9 +278,9 @@ class DirectHighs:
                     f"[solver] highs_options: HiGHS refuses {key} = {value!r} (see HiGHS's "
                     "option list: https://ergo-code.github.io/HiGHS/stable/options/definitions/)"
                 )
-        self._start = None
+        start = None
         if self.warm_start and compiled.integer.any():
-            self._start = self._set_start(h, compiled)
+            start = self._set_start(h, compiled)
         best = _Best()
         if compiled.integer.any():
             h.cbMipImprovingSolution.subscribe(best.keep)
@@ -307,7 +306,7 @@ class DirectHighs:
         run_s = time.perf_counter() - run_start
         _RUN_SECONDS[0] += run_s
         if status is None:
-            return self._abandoned(m, compiled, best, handover, run_s)
+            return self._abandoned(m, compiled, best, start, handover, run_s)
         return self._result(m, h, compiled, status, handover, run_s, want_duals)
 
     def _run(self, h: Any, deadline: float) -> Any:
@@ -354,7 +353,13 @@ class DirectHighs:
         return h.getModelStatus()
 
     def _abandoned(
-        self, m: pyo.ConcreteModel, compiled: Compiled, best: _Best, handover: float, run_s: float
+        self,
+        m: pyo.ConcreteModel,
+        compiled: Compiled,
+        best: _Best,
+        start: np.ndarray | None,
+        handover: float,
+        run_s: float,
     ) -> RawResult:
         """The result of a run left to stop in the background: a time limit, with the last
         improving design HiGHS reported, else the complete MIP start it was given when
@@ -362,10 +367,10 @@ class DirectHighs:
         last dual bound it reported."""
         with best.lock:
             x, bound = best.x, best.bound
-        if x is None and self.start_is_design and self._start is not None:
+        if x is None and self.start_is_design and start is not None:
             # HiGHS takes its start only once its presolve is over; the caller vouched for
             # the start (model/screen.py: an LP of the full model completed it)
-            x = self._start
+            x = start
         objective = None
         if x is not None:
             lp = compiled.lp
