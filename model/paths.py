@@ -16,8 +16,6 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from model.load import Dataset
 
@@ -236,7 +234,12 @@ class PathFinder:
 
     def _cs_tree(self, root: str, cut: tuple[str, ...]) -> _CsTree:
         """:meth:`_tree` by SciPy's compiled Dijkstra (large graphs, see
-        ``LABEL_SEARCH_SITES``): NetworkX's took 98 % of the network plan at 1,000 sites."""
+        ``LABEL_SEARCH_SITES``): NetworkX's took 98 % of the network plan at 1,000 sites.
+        SciPy is imported here, on large graphs only: with it, Pyomo imports ``scipy.stats``
+        (0.8 s, a third of a small data set's run)."""
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
         if self._cs is None:
             nodes = list(self.g.nodes)
             index = {n: i for i, n in enumerate(nodes)}
