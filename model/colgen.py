@@ -47,6 +47,7 @@ import pyomo.environ as pyo
 from model.build import build_model
 from model.config import SolverSettings
 from model.enumerate_paths import complete_paths
+from model.highs_direct import Compiled
 from model.index import ModelIndex, build_index
 from model.load import Dataset
 from model.network import NetworkPlan, Path
@@ -71,6 +72,9 @@ class PathSet:
     plan: NetworkPlan
     ix: ModelIndex
     model: pyo.ConcreteModel
+    #: ``model`` as compiled for HiGHS by the last LP solved on it (None: not compiled);
+    #: the MIP reuses it (model/highs_direct.py, ``Compiled``)
+    compiled: Compiled | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -143,7 +147,9 @@ def root_columns(ds: Dataset, paths: PathSet) -> tuple[PathSet, Routing]:
         log.info("root column generation skipped: %d path-routed commodities", n_path)
         return paths, routing
     while True:
-        report = price(solve_lp(paths.model, ds), ds, paths.ix, paths.plan)
+        lp = solve_lp(paths.model, ds)
+        paths.compiled = lp.compiled
+        report = price(lp, ds, paths.ix, paths.plan)
         routing.root_rounds += 1
         if routing.candidate_lp_bound is None:
             routing.candidate_lp_bound = report.lp_bound
@@ -193,7 +199,7 @@ def _enumerate(ds: Dataset, paths: PathSet, routing: Routing) -> PathSet:
     routing.enumerated_paths_added = enum.paths_added
     if enum.paths_added:
         return _rebuild(ds, enum.plan)
-    return PathSet(enum.plan, paths.ix, paths.model)
+    return PathSet(enum.plan, paths.ix, paths.model, paths.compiled)
 
 
 def design_columns(
@@ -216,7 +222,9 @@ def design_columns(
         if left < 1.0 + 2 * rebuild_s:
             routing.notes.append("no time left to price the design")
             break
-        report = price(solve_lp(paths.model, ds, fix_design=True), ds, paths.ix, paths.plan)
+        lp = solve_lp(paths.model, ds, fix_design=True, compiled=paths.compiled)
+        paths.compiled = lp.compiled
+        report = price(lp, ds, paths.ix, paths.plan)
         routing.design_rounds += 1
         if not report.new_paths:
             break

@@ -100,7 +100,8 @@ def highs_seconds() -> float:
 @dataclass
 class Compiled:
     """A Pyomo model as HiGHS sees it: column j is ``columns[j]``, row i is
-    ``rows[i]`` = (constraint, sense) with sense 0 (=), 1 (≤) or −1 (≥)."""
+    ``rows[i]`` = (constraint, sense) with sense 0 (=), 1 (≤) or −1 (≥). ``lp`` is the
+    ``highspy.HighsLp``; the arrays it was made of are kept for :meth:`variant`."""
 
     columns: list[Any]
     rows: list[Any]
@@ -108,16 +109,143 @@ class Compiled:
     sign: float  # +1 minimise, −1 maximise (HiGHS minimises −objective)
     lp: Any = field(repr=False)
     n_model_vars: int = 0  # the model's unfixed variables (compiled or not)
+    matrix: Any = field(default=None, repr=False)  # SciPy CSC, rows × columns
+    cost: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    offset: float = 0.0
+    lower: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    upper: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    def variant(
+        self,
+        *,
+        relax: bool = False,
+        fix_integers: bool = False,
+        values: np.ndarray | None = None,
+        drop: frozenset[str] | tuple[str, ...] = (),
+    ) -> Compiled:
+        """The same model changed without compiling it again (a compile of 200 generated
+        sites takes some 8 s): integrality dropped (``relax``); every integer column fixed
+        at its rounded value (``fix_integers``: ``values`` by column, else each variable's
+        current value, None as 0), as a bound, which is the model with those variables
+        fixed; the rows of the constraint components named in ``drop`` left out."""
+        lower, upper = self.lower, self.upper
+        if fix_integers:
+            if values is None:
+                values = np.fromiter(
+                    (v.value or 0.0 for v in self.columns), dtype=float, count=len(self.columns)
+                )
+            at = np.round(np.asarray(values, dtype=float))
+            lower = np.where(self.integer, at, lower)
+            upper = np.where(self.integer, at, upper)
+        rows, matrix = self.rows, self.matrix
+        row_lower, row_upper = self.row_lower, self.row_upper
+        if drop:
+            keep = np.fromiter(
+                (con.parent_component().local_name not in drop for con, _ in rows),
+                dtype=bool,
+                count=len(rows),
+            )
+            if not keep.all():
+                rows = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
+                matrix = matrix[keep, :].tocsc()
+                row_lower, row_upper = row_lower[keep], row_upper[keep]
+        integer = np.zeros_like(self.integer) if relax else self.integer
+        return _assemble(
+            self.columns,
+            rows,
+            integer,
+            self.sign,
+            self.n_model_vars,
+            matrix,
+            self.cost,
+            self.offset,
+            lower,
+            upper,
+            row_lower,
+            row_upper,
+        )
+
+
+def _assemble(
+    columns: list[Any],
+    rows: list[Any],
+    integer: np.ndarray,
+    sign: float,
+    n_model_vars: int,
+    matrix: Any,
+    cost: np.ndarray,
+    offset: float,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+) -> Compiled:
+    """A :class:`Compiled` with its ``highspy.HighsLp`` made from the arrays given."""
+    n, nr = len(columns), len(rows)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = nr
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.offset_ = offset
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = nr
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    if integer.any():
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(k)] for k in integer]
+    return Compiled(
+        columns,
+        rows,
+        integer,
+        sign,
+        lp,
+        n_model_vars,
+        matrix,
+        cost,
+        offset,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+    )
+
+
+def _sparse_only(module: Any, available: bool) -> None:
+    if available:
+        import scipy.sparse  # noqa: F401  (what the standard-form compiler uses)
+
+
+def lean_scipy() -> None:
+    """Let Pyomo's first use of SciPy import ``scipy.sparse`` only. The standard-form
+    compiler needs SciPy's sparse matrices, and Pyomo's callback for SciPy imports
+    ``scipy.stats``, ``scipy.integrate`` and ``scipy.spatial`` along with it: 0.5-0.8 s of
+    every run, a tenth to a sixth of a whole run on the built-in data sets, for modules
+    nothing here uses. A Pyomo whose dependency table differs keeps its own callback."""
+    from pyomo.common import dependencies as deps
+
+    indicator = getattr(deps, "scipy_available", None)
+    if getattr(indicator, "_callback", None) is getattr(deps, "_finalize_scipy", None):
+        indicator._callback = _sparse_only
 
 
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
     """Compile ``m``'s active objective and constraints into a ``highspy.HighsLp``."""
+    lean_scipy()
     objectives = list(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
     if len(objectives) != 1:
         raise ValueError(f"expected one active objective, found {len(objectives)}")
     sign = 1.0 if objectives[0].sense == pyo.minimize else -1.0
     info = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
-    columns, rows = info.columns, info.rows
+    columns, rows = list(info.columns), list(info.rows)
     n, nr = len(columns), len(rows)
     lower = np.empty(n)
     upper = np.empty(n)
@@ -131,28 +259,23 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     sense = np.fromiter((r[1] for r in rows), dtype=np.int8, count=nr)
     row_lower = np.where(sense == 1, -math.inf, rhs)
     row_upper = np.where(sense == -1, math.inf, rhs)
-    a = info.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = nr
     cost = info.c.toarray().reshape(-1) if n else np.zeros(0)
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
-    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n
-    lp.a_matrix_.num_row_ = nr
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    if integer.any():
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[int(k)] for k in integer]
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
     free = sum(1 for v in m.component_data_objects(pyo.Var, descend_into=True) if not v.fixed)
-    return Compiled(list(columns), list(rows), integer, sign, lp, free)
+    return _assemble(
+        columns,
+        rows,
+        integer,
+        sign,
+        free,
+        info.A.tocsc(),
+        cost,
+        offset,
+        lower,
+        upper,
+        row_lower,
+        row_upper,
+    )
 
 
 def cancel(h: Any) -> None:
@@ -246,12 +369,18 @@ class DirectHighs:
         started: float | None = None,
         want_duals: bool = False,
         options: dict[str, Any] | None = None,
+        compiled: Compiled | None = None,
+        load: bool = True,
     ) -> RawResult:
         """Compile, hand over, run. ``started``: the ``perf_counter`` from which
-        ``time_limit`` counts (the hand-over is part of it)."""
+        ``time_limit`` counts (the hand-over is part of it). ``compiled``: ``m`` as
+        compiled before (or a :meth:`Compiled.variant` of it), not compiled again; the
+        caller vouches that ``m``'s constraints, bounds and fixed variables have not
+        changed since. ``load``: set the variables' values to the solution (False leaves
+        ``m`` as it was: an LP solved for its duals only)."""
         started = time.perf_counter() if started is None else started
         self._solver_model = self.duals = None
-        compiled = self.compiled = compile_model(m)
+        compiled = self.compiled = compile_model(m) if compiled is None else compiled
         with capture_output(capture_fd=True):  # HiGHS's banner, printed once per process
             h = highspy.Highs()
         self._solver_model = h
@@ -307,7 +436,7 @@ class DirectHighs:
         _RUN_SECONDS[0] += run_s
         if status is None:
             return self._abandoned(m, compiled, best, start, handover, run_s)
-        return self._result(m, h, compiled, status, handover, run_s, want_duals)
+        return self._result(m, h, compiled, status, handover, run_s, want_duals, load)
 
     def _run(self, h: Any, deadline: float) -> Any:
         """Run HiGHS in a thread of its own while this one waits; cancel it at ``deadline``
@@ -418,6 +547,7 @@ class DirectHighs:
         handover: float,
         run_s: float,
         want_duals: bool,
+        load: bool = True,
     ) -> RawResult:
         info = h.getInfo()
         has_solution = info.primal_solution_status == 2
@@ -427,7 +557,8 @@ class DirectHighs:
         sol = h.getSolution()
         if has_solution:
             objective = compiled.sign * info.objective_function_value
-            self._load(m, compiled, np.asarray(sol.col_value))
+            if load:
+                self._load(m, compiled, np.asarray(sol.col_value))
         if info.mip_node_count == -1:  # an LP
             bound = objective if optimal and has_solution else None
         elif math.isfinite(info.mip_dual_bound):

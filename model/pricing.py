@@ -48,7 +48,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from model.families import STRENGTHENING
-from model.highs_direct import DirectHighs
+from model.highs_direct import Compiled, DirectHighs, compile_model
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan, Path
@@ -82,12 +82,15 @@ class PricingReport:
 
 @dataclass(frozen=True)
 class LPSolution:
-    """An LP relaxation's optimum: objective and row duals (None when not solved)."""
+    """An LP relaxation's optimum: objective and row duals (None when not solved).
+    ``compiled``: the model the LP relaxes, compiled for HiGHS (a MIP of the same model
+    can reuse it, see :meth:`~model.highs_direct.Compiled.variant`)."""
 
     objective: float | None
     duals: dict[Any, float] | None
     model: pyo.ConcreteModel
     termination: str
+    compiled: Compiled | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -101,40 +104,41 @@ class Cheapest:
     crossed: frozenset[str]
 
 
-def solve_lp(m: pyo.ConcreteModel, ds: Dataset, fix_design: bool = False) -> LPSolution:
+def solve_lp(
+    m: pyo.ConcreteModel,
+    ds: Dataset,
+    fix_design: bool = False,
+    compiled: Compiled | None = None,
+) -> LPSolution:
     """The LP relaxation of ``m`` (integers relaxed, or fixed at their current values when
-    ``fix_design``), without the single-site cuts, solved with duals.
+    ``fix_design``), without the single-site cuts, solved with duals. ``m`` is left as it
+    was: the LP is a variant of its compiled form (``compiled``, when the caller has it),
+    not a copy of the model.
 
     The single-site cuts hold the capacity on every route at a site, also on routes no
     candidate path uses (their units are not in the model). The LP is degenerate there: a
     dual may price the demand on a cut row instead of the demand row (HiGHS 1.16 does),
     which no path's reduced cost sees, and the units a new path needs would price below
     zero: no certificate. Priced without them (they only strengthen the LP)."""
-    relaxed = m.clone()
-    if fix_design:
-        for v in relaxed.component_data_objects(pyo.Var, descend_into=True):
-            if not v.fixed and (v.is_integer() or v.is_binary()):
-                v.fix(round(v.value or 0.0))
-    pyo.TransformationFactory("core.relax_integer_vars").apply_to(relaxed)
-    for name in STRENGTHENING:  # the single-site cuts and the other implied rows
-        cuts = relaxed.component(name)
-        if cuts is not None:
-            cuts.deactivate()
+    base = compile_model(m) if compiled is None else compiled
+    lp = base.variant(relax=True, fix_integers=fix_design, drop=STRENGTHENING)
     highs = DirectHighs()
     res = highs.solve(
-        relaxed,
+        m,
         time_limit=ds.settings.solver.time_limit_s,
         rel_gap=None,
         threads=ds.settings.solver.threads,
         seed=ds.settings.solver.seed,
         want_duals=True,
+        compiled=lp,
+        load=False,
     )
     if not res.optimal:
-        return LPSolution(None, None, relaxed, res.termination)
+        return LPSolution(None, None, m, res.termination, base)
     if highs.duals is None:  # HiGHS gave no dual vector
         log.warning("LP relaxation: no duals; the path set is not priced")
-        return LPSolution(None, None, relaxed, "dualsUnavailable")
-    return LPSolution(res.objective, highs.duals, relaxed, res.termination)
+        return LPSolution(None, None, m, "dualsUnavailable", base)
+    return LPSolution(res.objective, highs.duals, m, res.termination, base)
 
 
 def _arcs(

@@ -18,7 +18,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 
 from model.config import SolverSettings
 from model.errors import InputError, Interrupted
-from model.highs_direct import DirectHighs, RawResult, cancel
+from model.highs_direct import Compiled, DirectHighs, RawResult, cancel
 from model.other_solvers import HIGHS, solve_other
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ def solve(
     tee: bool | TextIO = False,
     solver: Any = None,
     progress: Callable[[Any], None] | None = None,
+    compiled: Compiled | None = None,
 ) -> Outcome:
     """Solve ``m`` with HiGHS under ``opts``; load the solution when there is one.
 
@@ -108,8 +109,9 @@ def solve(
     start HiGHS); a new one per call when None. The time limit counts from this call: the
     hand-over of the model to HiGHS is part of it. ``tee``: copy the HiGHS log to stdout
     (True) or to the stream given. ``progress``: called with HiGHS's MIP logging data
-    (model/progress.py). Ctrl-C stops HiGHS and raises :class:`~model.errors.Interrupted`,
-    whatever HiGHS found by then."""
+    (model/progress.py). ``compiled``: ``m`` as compiled for HiGHS before, when nothing
+    but the variables' values has changed since (see ``DirectHighs.solve``). Ctrl-C stops
+    HiGHS and raises :class:`~model.errors.Interrupted`, whatever HiGHS found by then."""
     if opts.name != HIGHS:
         warm = bool(solver is not None and solver.warm_start)
         return _other(m, opts, tee, warm)
@@ -136,6 +138,7 @@ def solve(
                 on_log=progress,
                 started=start,
                 options=opts.highs_options,
+                compiled=compiled,
             )
     except InputError:  # [solver] highs_options that HiGHS refuses
         raise

@@ -14,7 +14,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
@@ -58,6 +60,50 @@ def test_the_compiled_model_is_the_pyomo_model() -> None:
     assert compiled.sign == -1.0  # a maximisation: HiGHS minimises the negative
     assert list(compiled.lp.col_cost_) == [-5.0, -4.0, -3.0]
     assert list(compiled.lp.row_upper_) == [5.0]
+
+
+def test_variants_of_a_compiled_model_relax_fix_and_drop_without_a_recompile() -> None:
+    # the knapsack's LP relaxation takes c (3 per weight), a (2.5), then b for the 2 of
+    # weight left: 3 + 5 + 4 * 2/3 = 32/3. a = 0, b = c = 1 fixed: 7. Without the weight
+    # row everything fits: 12. The model itself is untouched: no value loaded (load=False)
+    m = knapsack()
+    base = compile_model(m)
+
+    def run(variant: Any) -> float:
+        res = DirectHighs().solve(
+            m, time_limit=60, rel_gap=0.0, threads=1, seed=0, compiled=variant, load=False
+        )
+        assert res.optimal
+        return res.objective
+
+    assert run(base.variant(relax=True)) == pytest.approx(32 / 3)
+    fixed = base.variant(relax=True, fix_integers=True, values=np.array([0.0, 1.0, 1.0]))
+    assert fixed.integer.tolist() == [False, False, False]
+    assert run(fixed) == pytest.approx(7.0)
+    assert run(base.variant(relax=True, drop=("w",))) == pytest.approx(12.0)
+    assert run(base) == pytest.approx(9.0)  # the base itself is still the MIP
+    assert [v.value for v in m.x.values()] == [None, None, None]
+    for k, x in zip("abc", (1, 1, 0), strict=True):  # fixed at the values the model holds
+        m.x[k].set_value(x)
+    assert run(base.variant(fix_integers=True)) == pytest.approx(9.0)
+
+
+def test_a_solve_imports_no_more_of_scipy_than_sparse_matrices() -> None:
+    # Pyomo's SciPy callback imports scipy.stats and more (0.5-0.8 s of every run); the
+    # standard-form compiler needs only scipy.sparse (model/highs_direct.py, lean_scipy)
+    from pyomo.common import dependencies
+
+    if not hasattr(dependencies, "_finalize_scipy"):
+        pytest.skip("this Pyomo has no SciPy callback to narrow")
+    code = (
+        "import sys; from model.pipeline import run_scenario; "
+        "r = run_scenario('data/japan', out_root=None); "
+        "print(r.outcome.status, 'scipy.sparse' in sys.modules, 'scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["optimal", "True", "False"]
 
 
 def test_direct_highs_solves_and_loads_a_maximisation() -> None:
