@@ -33,14 +33,15 @@ from model.export import (
 )
 from model.extract import SUMMARY_COLUMNS, Tables, extract
 from model.failures import failure_report_tables, worst_case
-from model.highs_direct import highs_seconds
+from model.highs_direct import Compiled, compile_model, highs_seconds
 from model.index import build_index
 from model.load import Dataset, load_dataset
 from model.network import plan_network
+from model.other_solvers import HIGHS
 from model.other_solvers import problem as solver_problem
 from model.precheck import check_feasibility
 from model.screen import FirstDesign, first_design, transfer
-from model.solver import DirectHighs, Outcome, solve
+from model.solver import DirectHighs, Outcome, relative_gap, solve
 from model.verify import verify_tables
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,11 @@ def _solve_and_write(
         "%(constraints)d constraints",
         size,
     )
-    outcome, first = solve_scenario(ds, model, timings, tee, progress, started)
+    solver = DirectHighs()
+    outcome, first = solve_scenario(
+        ds, model, timings, tee, progress, started, solver, paths.compiled
+    )
+    paths.compiled = solver.compiled  # the MIP's model, for design pricing's LP
     if outcome.status == "infeasible":
         rows = _timed(timings, "explain", lambda: explain_infeasibility(model, ds, ix, plan))
         _write_infeasible(target, ds, rows, timings)
@@ -310,37 +315,80 @@ def solve_scenario(
     tee: bool | TextIO = False,
     progress: Callable[[Any], None] | None = None,
     started: float | None = None,
+    solver: DirectHighs | None = None,
+    compiled: Compiled | None = None,
 ) -> tuple[Outcome, FirstDesign | None]:
     """Solve the full model. On large sets (``[solver] screen_gpu_sites``) a model
     restricted to the cheapest GPU sites is solved first (at most a fifth of the time limit,
     60 s) and its design starts HiGHS. The time limit counts from ``started`` (the run's
     start: loading, the network plan, the build and root column generation spend it too);
-    the MIP gets what is left, at least a second (the limit itself when shorter)."""
+    the MIP gets what is left, at least a second (the limit itself when shorter).
+    ``solver``: the HiGHS instance to use (its ``compiled`` is the MIP's model after);
+    ``compiled``: ``model`` as compiled by an LP before (root pricing), else it is compiled
+    here, once for the first design's transfer and the MIP."""
     started = time.perf_counter() if started is None else started
     settings = ds.settings.solver
+    limit = settings.time_limit_s
     keep = settings.screen_keep(int(ds.sites["gpu"].astype(bool).sum()))
-    first, solver = None, None
-    if keep:
-        budget = min(60.0, settings.time_limit_s / 5)
-        first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
-    carried = first is not None and _timed(
-        timings, "first_design_start", lambda: transfer(first.model, model, settings)
-    )
-    if carried:
-        solver = DirectHighs()
-        solver.warm_start = solver.start_is_design = True  # transfer's LP completed it
-    spent = time.perf_counter() - started
+    solver = DirectHighs() if solver is None else solver
     # What follows the MIP (extracting, the self-check, writing) is left time of its own:
     # about a third of what the index and the build took (200 generated sites: some 15 s).
     after = 0.3 * (timings.get("index", 0.0) + timings.get("build", 0.0))
-    left = max(min(1.0, settings.time_limit_s), settings.time_limit_s - spent - after)
-    settings = settings.model_copy(update={"time_limit_s": left})
+    first = None
+    if keep:
+        # at most a fifth of the limit, 60 s, and a quarter of what is left: with little
+        # time left (1,000 generated nodes at 150 s) the full model gets it
+        budget = min(60.0, limit / 5, (limit - (time.perf_counter() - started) - after) / 4)
+        if budget >= 1.0:
+            first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
+    if first is not None and compiled is None and settings.name == HIGHS:
+        compiled = _timed(timings, "compile", lambda: compile_model(model))
+    carried = first is not None and _timed(
+        timings,
+        "first_design_start",
+        lambda: transfer(first.model, model, settings, compiled),
+    )
+    if carried:
+        solver.warm_start = solver.start_is_design = True  # transfer's LP completed it
+    spent = time.perf_counter() - started
+    left = max(min(1.0, limit), limit - spent - after)
     outcome = _timed(
         timings,
         "solve",
-        lambda: solve(model, settings, tee=tee, solver=solver, progress=progress),
+        lambda: solve(
+            model,
+            settings.model_copy(update={"time_limit_s": left}),
+            tee=tee,
+            solver=solver,
+            progress=progress,
+            compiled=compiled,
+        ),
     )
+    if carried and not outcome.has_design and outcome.status != "infeasible":
+        outcome = _started_design(carried, outcome)
     return outcome, first
+
+
+def _started_design(start: Outcome, mip: Outcome) -> Outcome:
+    """The outcome of a MIP that stopped before it had a design of its own (HiGHS takes
+    its start only once its presolve is over: some 124 s at 1,000 generated nodes), when
+    it was started from the first design: that design, completed in the full model (the
+    model's values are still the start's), with the MIP's bound when it has one."""
+    log.warning(
+        "the MIP stopped (%s) before it had a design of its own: the first design is "
+        "reported, as feasible",
+        mip.termination,
+    )
+    return replace(
+        mip,
+        status="feasible",
+        solution_status="feasible",
+        objective=start.objective,
+        mip_gap=relative_gap(start.objective, mip.bound),
+        message=f"stopped at {mip.termination} before HiGHS had a design of its own: the "
+        "first design (model restricted to the cheapest GPU sites), completed in the full "
+        "model",
+    )
 
 
 def self_check(ds: Dataset, tables: Tables) -> Tables:

@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from model.build import build_model
+from model.highs_direct import Compiled, compile_model
 from model.index import build_index
 from model.load import Dataset
 from model.network import plan_network
-from model.solver import Outcome, solve
+from model.solver import HIGHS, DirectHighs, Outcome, solve
 
 log = logging.getLogger(__name__)
 
@@ -133,34 +136,54 @@ def restricted(ds: Dataset, keep: int) -> Dataset | None:
 INTEGER_PARTS = ("open", "cool", "gpu", "racks", "units", "lit", "routers")
 
 
-def transfer(small: pyo.ConcreteModel, full: pyo.ConcreteModel, settings: Any) -> bool:
+def transfer(
+    small: pyo.ConcreteModel,
+    full: pyo.ConcreteModel,
+    settings: Any,
+    compiled: Compiled | None = None,
+) -> Outcome | None:
     """Give the full model the restricted design as its current values: the integer
     decisions by site and route key (every other integer 0), the continuous ones from an
     LP of the full model with those integers fixed (HiGHS discards a start that is not
-    feasible as given). False, with the values cleared, when that LP finds none."""
-    fixed = []
-    for v in full.component_data_objects(pyo.Var, descend_into=True):
-        if v.fixed or not (v.is_integer() or v.is_binary()):
-            continue
+    feasible as given). The LP's outcome: the design's cost in the full model. None, with
+    the values cleared, when that LP finds none. ``compiled``: the full model compiled
+    for HiGHS; the LP is a variant of it (the MIP that follows reuses it, so the full
+    model is compiled once, not twice)."""
+
+    def restricted_value(v: Any) -> float:
         part = v.parent_component().local_name
         src = getattr(small, part, None) if part in INTEGER_PARTS else None
         idx = v.index()
         x = src[idx].value if src is not None and idx in src else 0
-        v.fix(round(x or 0))
-        fixed.append(v)
-    try:
-        outcome = solve(full, settings)
-    finally:
-        for v in fixed:
-            v.unfix()
+        return float(round(x or 0))
+
+    if settings.name == HIGHS:
+        base = compile_model(full) if compiled is None else compiled
+        values = np.array(
+            [restricted_value(v) if base.integer[j] else 0.0 for j, v in enumerate(base.columns)]
+        )
+        lp = base.variant(relax=True, fix_integers=True, values=values)
+        outcome = solve(full, settings, solver=DirectHighs(), compiled=lp)
+    else:
+        fixed = []
+        for v in full.component_data_objects(pyo.Var, descend_into=True):
+            if v.fixed or not (v.is_integer() or v.is_binary()):
+                continue
+            v.fix(restricted_value(v))
+            fixed.append(v)
+        try:
+            outcome = solve(full, settings)
+        finally:
+            for v in fixed:
+                v.unfix()
     if not outcome.has_design:
         log.warning("the first design does not complete in the full model (%s)", outcome.status)
         for v in full.component_data_objects(pyo.Var, descend_into=True):
             if not v.fixed:
                 v.set_value(None)
-        return False
+        return None
     log.info("first design completed in the full model: objective %s", outcome.objective)
-    return True
+    return outcome
 
 
 @dataclass
@@ -184,7 +207,9 @@ class FirstDesign:
 
 def first_design(ds: Dataset, keep: int, time_limit_s: float) -> FirstDesign | None:
     """Solve restricted models, doubling the shortlist while one has no design, until one
-    does or the shortlist no longer restricts (None)."""
+    does, the shortlist no longer restricts or ``time_limit_s`` (network plans and builds
+    included) is spent (None)."""
+    deadline = time.perf_counter() + time_limit_s
     tried: list[int] = []
     while keep > 0:
         small = restricted(ds, keep)
@@ -193,7 +218,11 @@ def first_design(ds: Dataset, keep: int, time_limit_s: float) -> FirstDesign | N
         tried.append(keep)
         plan = plan_network(small)
         model, _ = build_model(small, plan, build_index(small, plan))
-        settings = small.settings.solver.model_copy(update={"time_limit_s": time_limit_s})
+        left = deadline - time.perf_counter()
+        if left < 1.0:
+            log.info("first design: its %.0f s were spent building its model", time_limit_s)
+            return None
+        settings = small.settings.solver.model_copy(update={"time_limit_s": left})
         outcome = solve(model, settings)
         gpu = sorted(small.sites.index[small.sites["gpu"].astype(bool)])
         log.info(

@@ -4,10 +4,12 @@ it only starts HiGHS; the full model is what is solved and reported."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from builders import approx, racks_at, route, solve_dir, write_dataset
 
+from model import pipeline
 from model.cli import main
 from model.load import load_dataset
 from model.screen import restricted, shortlist
@@ -66,6 +68,31 @@ def test_full_model_beats_the_first_design(tmp_path: Path) -> None:
     assert res.outcome.status == "optimal"
     assert res.outcome.objective == approx(20)
     assert racks_at(res) == {"B": 1}
+
+
+def test_a_mip_stopped_before_a_design_of_its_own_reports_the_first_design(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HiGHS takes a MIP start only once its presolve is over (about 124 s at 1,000
+    # generated nodes): a MIP stopped before that has no design, though the first design,
+    # completed in the full model, is one. Here the MIP gets no time, no presolve and no
+    # start, so HiGHS stops with nothing; the run reports the first design (racks at A,
+    # 60), as feasible, and the verifier passes it.
+    real = pipeline.solve
+
+    def starved(model: Any, settings: Any, solver: Any = None, **kw: Any) -> Any:
+        solver.warm_start = False
+        update = {"time_limit_s": 0.0, "highs_options": {"presolve": "off"}}
+        return real(model, settings.model_copy(update=update), solver=solver, **kw)
+
+    monkeypatch.setattr(pipeline, "solve", starved)
+    res = solve_dir(storage_far_from_cheap_gpus(tmp_path, 1))
+    assert res.outcome.status == "feasible"
+    assert res.outcome.termination == "maxTimeLimit"
+    assert res.outcome.objective == approx(60)
+    assert "first design" in res.outcome.message
+    assert racks_at(res) == {"A": 1}
+    assert res.tables.summary.at[0, "annual_cost_usd"] == approx(60)
 
 
 def test_screening_off_by_default_on_small_sets(tmp_path: Path) -> None:
