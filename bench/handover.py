@@ -56,7 +56,7 @@ def direct_handover(m: object) -> tuple[float, tuple[int, int, int]]:
     with capture_output(capture_fd=True):
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.passModel(compiled.lp)
+    h.passModel(compiled.highs_lp())
     elapsed = time.perf_counter() - start
     lp = h.getLp()
     return elapsed, (lp.num_col_, lp.num_row_, len(lp.a_matrix_.value_))

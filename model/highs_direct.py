@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn, TextIO
 
 import highspy
@@ -100,22 +100,46 @@ def highs_seconds() -> float:
 @dataclass
 class Compiled:
     """A Pyomo model as HiGHS sees it: column j is ``columns[j]``, row i is
-    ``rows[i]`` = (constraint, sense) with sense 0 (=), 1 (≤) or −1 (≥). ``lp`` is the
-    ``highspy.HighsLp``; the arrays it was made of are kept for :meth:`variant`."""
+    ``rows[i]`` = (constraint, sense) with sense 0 (=), 1 (≤) or −1 (≥); ``matrix`` the
+    rows × columns coefficients (SciPy CSC). :meth:`highs_lp` makes the
+    ``highspy.HighsLp`` HiGHS copies in (made per solve, not kept: at 200 generated sites
+    it is some 60 MB)."""
 
     columns: list[Any]
     rows: list[Any]
     integer: np.ndarray
     sign: float  # +1 minimise, −1 maximise (HiGHS minimises −objective)
-    lp: Any = field(repr=False)
-    n_model_vars: int = 0  # the model's unfixed variables (compiled or not)
-    matrix: Any = field(default=None, repr=False)  # SciPy CSC, rows × columns
-    cost: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    offset: float = 0.0
-    lower: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    upper: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    n_model_vars: int  # the model's unfixed variables (compiled or not)
+    matrix: Any = field(repr=False)
+    cost: np.ndarray = field(repr=False)
+    offset: float
+    lower: np.ndarray = field(repr=False)
+    upper: np.ndarray = field(repr=False)
+    row_lower: np.ndarray = field(repr=False)
+    row_upper: np.ndarray = field(repr=False)
+
+    def highs_lp(self) -> Any:
+        """The model as a ``highspy.HighsLp``."""
+        n, nr = len(self.columns), len(self.rows)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.num_row_ = nr
+        lp.col_cost_ = self.cost
+        lp.col_lower_ = self.lower
+        lp.col_upper_ = self.upper
+        lp.row_lower_ = self.row_lower
+        lp.row_upper_ = self.row_upper
+        lp.offset_ = self.offset
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = n
+        lp.a_matrix_.num_row_ = nr
+        lp.a_matrix_.start_ = self.matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = self.matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = self.matrix.data.astype(float)
+        if self.integer.any():
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            lp.integrality_ = [kinds[int(k)] for k in self.integer]
+        return lp
 
     def variant(
         self,
@@ -126,97 +150,33 @@ class Compiled:
         drop: frozenset[str] | tuple[str, ...] = (),
     ) -> Compiled:
         """The same model changed without compiling it again (a compile of 200 generated
-        sites takes some 8 s): integrality dropped (``relax``); every integer column fixed
+        sites takes some 7 s): integrality dropped (``relax``); every integer column fixed
         at its rounded value (``fix_integers``: ``values`` by column, else each variable's
         current value, None as 0), as a bound, which is the model with those variables
         fixed; the rows of the constraint components named in ``drop`` left out."""
-        lower, upper = self.lower, self.upper
+        changes: dict[str, Any] = {}
         if fix_integers:
             if values is None:
                 values = np.fromiter(
                     (v.value or 0.0 for v in self.columns), dtype=float, count=len(self.columns)
                 )
             at = np.round(np.asarray(values, dtype=float))
-            lower = np.where(self.integer, at, lower)
-            upper = np.where(self.integer, at, upper)
-        rows, matrix = self.rows, self.matrix
-        row_lower, row_upper = self.row_lower, self.row_upper
+            changes["lower"] = np.where(self.integer, at, self.lower)
+            changes["upper"] = np.where(self.integer, at, self.upper)
         if drop:
             keep = np.fromiter(
-                (con.parent_component().local_name not in drop for con, _ in rows),
+                (con.parent_component().local_name not in drop for con, _ in self.rows),
                 dtype=bool,
-                count=len(rows),
+                count=len(self.rows),
             )
             if not keep.all():
-                rows = [r for r, k in zip(rows, keep.tolist(), strict=True) if k]
-                matrix = matrix[keep, :].tocsc()
-                row_lower, row_upper = row_lower[keep], row_upper[keep]
-        integer = np.zeros_like(self.integer) if relax else self.integer
-        return _assemble(
-            self.columns,
-            rows,
-            integer,
-            self.sign,
-            self.n_model_vars,
-            matrix,
-            self.cost,
-            self.offset,
-            lower,
-            upper,
-            row_lower,
-            row_upper,
-        )
-
-
-def _assemble(
-    columns: list[Any],
-    rows: list[Any],
-    integer: np.ndarray,
-    sign: float,
-    n_model_vars: int,
-    matrix: Any,
-    cost: np.ndarray,
-    offset: float,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-) -> Compiled:
-    """A :class:`Compiled` with its ``highspy.HighsLp`` made from the arrays given."""
-    n, nr = len(columns), len(rows)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = nr
-    lp.col_cost_ = cost
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
-    lp.offset_ = offset
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n
-    lp.a_matrix_.num_row_ = nr
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data.astype(float)
-    if integer.any():
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[int(k)] for k in integer]
-    return Compiled(
-        columns,
-        rows,
-        integer,
-        sign,
-        lp,
-        n_model_vars,
-        matrix,
-        cost,
-        offset,
-        lower,
-        upper,
-        row_lower,
-        row_upper,
-    )
+                changes["rows"] = [r for r, k in zip(self.rows, keep.tolist(), strict=True) if k]
+                changes["matrix"] = self.matrix[keep, :].tocsc()
+                changes["row_lower"] = self.row_lower[keep]
+                changes["row_upper"] = self.row_upper[keep]
+        if relax:
+            changes["integer"] = np.zeros_like(self.integer)
+        return replace(self, **changes)
 
 
 def _sparse_only(module: Any, available: bool) -> None:
@@ -238,7 +198,7 @@ def lean_scipy() -> None:
 
 
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
-    """Compile ``m``'s active objective and constraints into a ``highspy.HighsLp``."""
+    """Compile ``m``'s active objective and constraints for HiGHS."""
     lean_scipy()
     objectives = list(m.component_data_objects(pyo.Objective, active=True, descend_into=True))
     if len(objectives) != 1:
@@ -262,19 +222,9 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     cost = info.c.toarray().reshape(-1) if n else np.zeros(0)
     offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
     free = sum(1 for v in m.component_data_objects(pyo.Var, descend_into=True) if not v.fixed)
-    return _assemble(
-        columns,
-        rows,
-        integer,
-        sign,
-        free,
-        info.A.tocsc(),
-        cost,
-        offset,
-        lower,
-        upper,
-        row_lower,
-        row_upper,
+    matrix = info.A.tocsc()
+    return Compiled(
+        columns, rows, integer, sign, free, matrix, cost, offset, lower, upper, row_lower, row_upper
     )
 
 
@@ -388,7 +338,7 @@ class DirectHighs:
         if tee and tee is not True:
             h.setOptionValue("log_to_console", False)
             h.cbLogging.subscribe(lambda e: tee.write(e.message))
-        h.passModel(compiled.lp)
+        h.passModel(compiled.highs_lp())
         left = time_limit - (time.perf_counter() - started)
         h.setOptionValue("time_limit", max(0.0, float(left)))
         if rel_gap is not None:
@@ -502,9 +452,7 @@ class DirectHighs:
             x = start
         objective = None
         if x is not None:
-            lp = compiled.lp
-            cost = np.asarray(lp.col_cost_, dtype=float)
-            objective = compiled.sign * (float(cost @ x) + float(lp.offset_))
+            objective = compiled.sign * (float(compiled.cost @ x) + compiled.offset)
             self._load(m, compiled, x)
         return RawResult(
             "maxTimeLimit",

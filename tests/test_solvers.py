@@ -58,8 +58,9 @@ def test_the_compiled_model_is_the_pyomo_model() -> None:
     assert [v.name for v in compiled.columns] == ["x[a]", "x[b]", "x[c]"]
     assert compiled.integer.tolist() == [True, True, True]
     assert compiled.sign == -1.0  # a maximisation: HiGHS minimises the negative
-    assert list(compiled.lp.col_cost_) == [-5.0, -4.0, -3.0]
-    assert list(compiled.lp.row_upper_) == [5.0]
+    lp = compiled.highs_lp()
+    assert list(lp.col_cost_) == [-5.0, -4.0, -3.0]
+    assert list(lp.row_upper_) == [5.0]
 
 
 def test_variants_of_a_compiled_model_relax_fix_and_drop_without_a_recompile() -> None:
