@@ -337,10 +337,15 @@ def solve_scenario(
     first = None
     if keep:
         # at most a fifth of the limit, 60 s, and a quarter of what is left: with little
-        # time left (1,000 generated nodes at 150 s) the full model gets it
+        # time left the full model gets it. The restricted model's own network plan and
+        # build took a fifth of the full model's at 1,000 generated nodes (19 of 98 s): a
+        # budget under 0.3 of the full one's would be spent before it solves anything.
         budget = min(60.0, limit / 5, (limit - (time.perf_counter() - started) - after) / 4)
-        if budget >= 1.0:
+        built = sum(timings.get(k, 0.0) for k in ("network", "index", "build"))
+        if budget >= max(1.0, 0.3 * built):
             first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
+        else:
+            log.info("first design skipped: %.1f s of the limit for it, too little", budget)
     if first is not None and compiled is None and settings.name == HIGHS:
         compiled = _timed(timings, "compile", lambda: compile_model(model))
     carried = first is not None and _timed(
