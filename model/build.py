@@ -6,6 +6,7 @@ import logging
 
 import pyomo.environ as pyo
 
+from model.deadline import check
 from model.families.compute import add_compute, add_sites, add_storage, add_zone_survival
 from model.families.links import (
     add_capacity,
@@ -51,11 +52,16 @@ def build_model(
     add_macsec(m, ds, ix)  # ports of MACsec routes on MACsec routers
     add_power(m, ds, ix)  # IT load, PUE, facility caps, open ends of lit routes
     add_replication(m, ds, ix, plan)  # q between storage copies of different zones
+    check("build")  # the run's time limit (model/deadline.py)
     add_traffic(m, ds, ix, plan)  # storage split, sync pairs, path flows
+    check("build")
     add_capacity(m, ds, ix)  # flow per route and direction ≤ capacity
+    check("build")
     add_cut_strengthening(m, ds, ix, plan)  # valid site cuts: tighter LP, same optimum
     add_connectivity(m, ds, ix, plan)  # demands between parts need a tree of units
+    check("build")
     add_protection(m, ds, ix, plan)  # survive any single SRLG failure
+    check("build")
     add_objective(m, ds, ix)  # annualised cost + power weight
     return m, ix
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from model.deadline import check
 from model.load import Dataset
 from model.network import NetworkPlan, in_stacks
 
@@ -142,6 +143,7 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
     route_traffic: dict[str, float] = defaultdict(float)
     paths = []
     for ci, c in enumerate(plan.commodities):
+        check("index")
         crossed: dict[str, int] = defaultdict(int)
         for pi, p in enumerate(c.paths):
             paths.append((ci, pi))
@@ -175,8 +177,9 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
     option: dict[tuple[str, str], dict] = {}
     units_ub: dict[tuple[str, str], int] = {}
     route_units_ub: dict[str, int] = {}
+    usable = set(routes)
     for o in opts.itertuples():
-        if o.route not in set(routes):
+        if o.route not in usable:
             continue
         key = (o.route, o.type)
         option[key] = o._asdict()
@@ -187,8 +190,11 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
             if cap is not None and not pd.isna(cap):
                 ub = min(ub, int(cap))
         units_ub[key] = max(ub, 0)
+    by_route: dict[str, int] = defaultdict(int)
+    for (rr, _), u in units_ub.items():
+        by_route[rr] += u
     for r in routes:
-        total = sum(u for (rr, _), u in units_ub.items() if rr == r)
+        total = by_route[r]
         rmax = ds.routes.at[r, "max_units"]
         if rmax is not None and not pd.isna(rmax):
             total = min(total, int(rmax))

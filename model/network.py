@@ -27,6 +27,7 @@ import networkx as nx
 import pandas as pd
 
 from model.config import Network
+from model.deadline import check
 from model.load import Dataset
 from model.paths import Path, PathFinder, _protect, _within
 
@@ -337,6 +338,7 @@ def plan_network(ds: Dataset) -> NetworkPlan:
 
     def routing(src: str, dst: str, bound: float | None, protected: bool) -> Routing:
         """Exact arc-flow routing for unbounded unprotected traffic, else candidate paths."""
+        check("network")  # the run's time limit (model/deadline.py)
         if bound is None and not protected:
             return Routing(finder.best_latency_ms(src, dst) is not None, True, ())
         paths = _within(finder.shortest(src, dst, k), bound)

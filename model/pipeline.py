@@ -14,6 +14,7 @@ import pandas as pd
 
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
+from model.deadline import deadline
 from model.errors import (
     DesignCheckError,
     InfeasibleError,
@@ -83,9 +84,10 @@ def _timed(timings: dict[str, float], phase: str, fn: Callable[[], T]) -> T:
 
 def within_limit(ds: Dataset, started: float, phase: str) -> None:
     """Stop with no design (exit 4) when the scenario's time limit has run out by the end
-    of ``phase``: loading, the network plan, the index and the build cannot be cancelled
-    half-way (1,000 generated nodes: 3, 30, 8 and 37 s), so the limit is checked between
-    them rather than letting a run that cannot finish in time go on to the solver."""
+    of ``phase``: loading, the network plan, the index and the build have no solver clock
+    (1,000 generated nodes: 3, 30, 8 and 37 s), so the limit is checked between them (and
+    inside the last three, model/deadline.py) rather than letting a run that cannot
+    finish in time go on to the solver."""
     limit = ds.settings.solver.time_limit_s
     spent = time.perf_counter() - started
     if spent > limit:
@@ -149,6 +151,13 @@ def run_scenario(
         return _solve_and_write(ds, data_dir, target, timings, tee, progress, started)
 
 
+def _until_solved(ds: Dataset, started: float) -> Any:
+    """The run's deadline for the phases before the MIP has a design (model/deadline.py):
+    past it they stop the run, naming the phase. Not after: pricing's rebuilds and the
+    writing of a design never throw the design away."""
+    return deadline(started, ds.settings.solver.time_limit_s)
+
+
 def _solve_and_write(
     ds: Dataset,
     data_dir: str | Path,
@@ -164,9 +173,11 @@ def _solve_and_write(
 
         return solve_periods(ds, data_dir, target, timings, tee, progress, started)
     highs_before = highs_seconds()
-    plan = _timed(timings, "network", lambda: plan_network(ds))
+    with _until_solved(ds, started):
+        plan = _timed(timings, "network", lambda: plan_network(ds))
     within_limit(ds, started, "network")
-    ix = _timed(timings, "index", lambda: build_index(ds, plan))
+    with _until_solved(ds, started):
+        ix = _timed(timings, "index", lambda: build_index(ds, plan))
     within_limit(ds, started, "index")
     log.debug(
         "network plan: %d usable routes, %d commodities, %d failure cases, %d candidate paths",
@@ -187,7 +198,8 @@ def _solve_and_write(
         )
         _write_infeasible(target, ds, rows, timings)
         raise
-    model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
+    with _until_solved(ds, started):
+        model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
     within_limit(ds, started, "build")
     paths, routing = _timed(timings, "colgen", lambda: root_columns(ds, PathSet(plan, ix, model)))
     plan, ix, model = paths.plan, paths.ix, paths.model
@@ -343,7 +355,8 @@ def solve_scenario(
         budget = min(60.0, limit / 5, (limit - (time.perf_counter() - started) - after) / 4)
         built = sum(timings.get(k, 0.0) for k in ("network", "index", "build"))
         if budget >= max(1.0, 0.3 * built):
-            first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
+            with _until_solved(ds, started):
+                first = _timed(timings, "first_design", lambda: first_design(ds, keep, budget))
         else:
             log.info("first design skipped: %.1f s of the limit for it, too little", budget)
     if first is not None and compiled is None and settings.name == HIGHS:

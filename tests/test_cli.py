@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import REPO, route, write_dataset
+from builders import REPO, route, two_sites, write_dataset
 
 from model import export
 from model.cli import main
@@ -153,9 +153,10 @@ def test_exit_4_no_design_within_limits(tmp_path: Path) -> None:
 def test_a_limit_spent_before_the_solver_stops_the_run_between_phases(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Loading, the network plan, the index and the build cannot be cancelled half-way, so
-    # the limit is checked between them: a limit already spent by loading ends the run
-    # there, with exit 4 and the phase named, before any path search or HiGHS.
+    # Loading, the network plan, the index and the build have no solver clock, so the
+    # limit is checked between them (and inside them, see the next test): a limit already
+    # spent by loading ends the run there, with exit 4 and the phase named, before any
+    # path search or HiGHS.
     from model.highs_direct import highs_seconds
 
     ds = small(tmp_path / "tiny")
@@ -166,6 +167,35 @@ def test_a_limit_spent_before_the_solver_stops_the_run_between_phases(
     assert "the time limit of 1e-09 s ran out by the end of the load phase" in err
     assert highs_seconds() == before
     assert not (tmp_path / "res" / "tiny" / "base").exists()
+
+
+def test_a_limit_spent_inside_a_phase_stops_it_there(tmp_path: Path) -> None:
+    # Inside a run (model/deadline.py), the network plan checks the limit per pair of
+    # sites, the index per commodity and the build between model families: each of the
+    # three, started after the limit is spent, stops with exit 4's error naming itself.
+    # Outside a run there is no deadline: the same calls go through.
+    import time
+
+    from model.build import build_model
+    from model.deadline import deadline
+    from model.errors import NoDesignError
+    from model.index import build_index
+    from model.load import load_dataset
+    from model.network import plan_network
+
+    ds = load_dataset(two_sites(tmp_path / "two"))
+    plan = plan_network(ds)
+    ix = build_index(ds, plan)
+    steps = {
+        "network": lambda: plan_network(ds),
+        "index": lambda: build_index(ds, plan),
+        "build": lambda: build_model(ds, plan, ix),
+    }
+    with deadline(time.perf_counter() - 10.0, 5.0):
+        for phase, step in steps.items():
+            with pytest.raises(NoDesignError, match=f"5 s ran out during the {phase} phase"):
+                step()
+    assert build_model(ds, plan, ix)[0].open  # no deadline outside the block
 
 
 def test_failed_run_leaves_earlier_results_intact(tmp_path: Path) -> None:
