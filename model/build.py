@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.deadline import check
 from model.families.compute import add_compute, add_sites, add_storage, add_zone_survival

@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.build import build_model
 from model.config import SolverSettings

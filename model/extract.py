@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.families.objective import COST_PARTS
 from model.index import ModelIndex

@@ -17,11 +17,13 @@ import logging
 import math
 import re
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import pyomo.environ as pyo
 from pyomo.common.tee import capture_output
 from pyomo.opt import SolverStatus, TerminationCondition
+
+if TYPE_CHECKING:
+    import pyomo.core as pyo
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def problem(name: str) -> str | None:
         return None
     if not NAME.fullmatch(name):
         return f"--solver {name!r}: expected a solver name such as highs, cbc, scip, gurobi"
+    import pyomo.environ as pyo  # Pyomo's solver plugins: only when another solver is named
+
     with capture_output(capture_fd=True):  # Pyomo warns on stderr about unknown names
         opt = pyo.SolverFactory(name)
         ok = opt is not None and opt.available(exception_flag=False)
@@ -89,6 +93,8 @@ def solve_other(
 ) -> dict[str, Any]:
     """Solve ``m`` with ``opts.name``; load the design when there is one. Returns the
     fields of the outcome record (model/solver.py builds it)."""
+    import pyomo.environ as pyo  # Pyomo's solver plugins: only when another solver is named
+
     name = opts.name
     start = time.perf_counter()
     opt = pyo.SolverFactory(name)

@@ -33,7 +33,7 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.build import build_model, model_size
 from model.charts import pareto_chart

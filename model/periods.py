@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.build import build_model, model_size
 from model.errors import DesignCheckError, InfeasibleError, NoDesignError

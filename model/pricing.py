@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.families import STRENGTHENING
 from model.highs_direct import Compiled, DirectHighs, compile_model

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.build import build_model
 from model.highs_direct import Compiled, compile_model

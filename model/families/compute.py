@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset

@@ -4,7 +4,7 @@ per route and direction (contract §4.6)."""
 from __future__ import annotations
 
 import networkx as nx
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset

@@ -11,7 +11,7 @@ and D + M + B ≤ ports of models with either (D + B ≤ deep-buffer ports is
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset

@@ -6,7 +6,7 @@ tables break the cost down by the very terms the solver minimised and always add
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset

@@ -4,7 +4,7 @@ power caps, transit nodes (contract §4.8)."""
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset

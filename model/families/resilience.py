@@ -7,7 +7,7 @@ an explicit demand by its own ``protected`` column; ``protected_share`` applies 
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset

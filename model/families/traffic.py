@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.families.compute import STRENGTHEN_MAX_GPU_SITES
 from model.index import ModelIndex

@@ -13,7 +13,7 @@ opening and cost beside the training racks, but do not make it a GPU (training) 
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from model.index import ModelIndex
 from model.load import Dataset
