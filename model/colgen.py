@@ -47,10 +47,11 @@ import pyomo.core as pyo
 from model.build import build_model
 from model.config import SolverSettings
 from model.enumerate_paths import complete_paths
-from model.highs_direct import Compiled
+from model.highs_direct import Compiled, compile_model
 from model.index import ModelIndex, build_index
 from model.load import Dataset
 from model.network import NetworkPlan, Path
+from model.other_solvers import HIGHS
 from model.pricing import PricingReport, price, solve_lp
 from model.screen import transfer
 from model.solver import DirectHighs, Outcome, relative_gap, solve
@@ -232,14 +233,19 @@ def design_columns(
             routing.notes.append("no time left to add the paths that price the design")
             break
         bigger = _rebuild(ds, with_paths(paths.plan, report.new_paths))
-        if not transfer(paths.model, bigger.model, settings):
+        if settings.name == HIGHS:  # compiled once for the transfer's LP and the MIP
+            bigger.compiled = compile_model(bigger.model)
+        if not transfer(paths.model, bigger.model, settings, bigger.compiled):
             routing.notes.append("the design did not carry over to the enlarged path set")
             break
         solver = DirectHighs()
         solver.warm_start = True
         left = max(1.0, settings.time_limit_s - spent_s())
         again = solve(
-            bigger.model, settings.model_copy(update={"time_limit_s": left}), solver=solver
+            bigger.model,
+            settings.model_copy(update={"time_limit_s": left}),
+            solver=solver,
+            compiled=bigger.compiled,
         )
         if not again.has_design or again.objective is None:
             routing.notes.append(f"re-solve on the enlarged path set failed ({again.status})")

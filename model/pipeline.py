@@ -332,7 +332,9 @@ def solve_scenario(
 ) -> tuple[Outcome, FirstDesign | None]:
     """Solve the full model. On large sets (``[solver] screen_gpu_sites``) a model
     restricted to the cheapest GPU sites is solved first (at most a fifth of the time limit,
-    60 s) and its design starts HiGHS. The time limit counts from ``started`` (the run's
+    60 s and a quarter of what is left; skipped when that is too little) and its design
+    starts HiGHS; when the MIP stops before it has a design of its own, that design is the
+    outcome. The time limit counts from ``started`` (the run's
     start: loading, the network plan, the build and root column generation spend it too);
     the MIP gets what is left, at least a second (the limit itself when shorter).
     ``solver``: the HiGHS instance to use (its ``compiled`` is the MIP's model after);
