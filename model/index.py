@@ -146,9 +146,10 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         check("index")
         crossed: dict[str, int] = defaultdict(int)
         for pi, p in enumerate(c.paths):
-            paths.append((ci, pi))
+            key = (ci, pi)  # one tuple per path, shared by every route's list it is in
+            paths.append(key)
             for r, way in p.ways(ra, shared):
-                loads[(r, way)].append((ci, pi))
+                loads[(r, way)].append(key)
                 crossed[r] += 1
         # Unprotected traffic needs no more than its demand in total; protected traffic no
         # more than its demand on each path (more never helps a survival row).
