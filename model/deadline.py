@@ -28,11 +28,14 @@ class Deadline:
     started: float
     limit_s: float
 
-    def check(self, phase: str) -> None:
+    def check(self, phase: str, ended: bool = False) -> None:
+        """Raise :class:`~model.errors.NoDesignError` naming ``phase`` once the limit is
+        spent: "during" it, or "by the end of" it when ``ended``."""
         spent = time.perf_counter() - self.started
         if spent > self.limit_s:
+            when = "by the end of" if ended else "during"
             raise NoDesignError(
-                f"no design: the time limit of {self.limit_s:g} s ran out during the "
+                f"no design: the time limit of {self.limit_s:g} s ran out {when} the "
                 f"{phase} phase ({spent:.1f} s): raise --time-limit"
             )
 

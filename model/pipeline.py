@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -14,7 +15,7 @@ import pandas as pd
 
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
-from model.deadline import deadline
+from model.deadline import Deadline, deadline
 from model.errors import (
     DesignCheckError,
     InfeasibleError,
@@ -88,13 +89,7 @@ def within_limit(ds: Dataset, started: float, phase: str) -> None:
     (1,000 generated nodes: 3, 30, 8 and 37 s), so the limit is checked between them (and
     inside the last three, model/deadline.py) rather than letting a run that cannot
     finish in time go on to the solver."""
-    limit = ds.settings.solver.time_limit_s
-    spent = time.perf_counter() - started
-    if spent > limit:
-        raise NoDesignError(
-            f"no design: the time limit of {limit:g} s ran out by the end of the {phase} "
-            f"phase ({spent:.1f} s): raise --time-limit"
-        )
+    Deadline(started, ds.settings.solver.time_limit_s).check(phase, ended=True)
 
 
 def effective(ds: Dataset, opts: SolveOptions) -> Dataset:
@@ -151,7 +146,7 @@ def run_scenario(
         return _solve_and_write(ds, data_dir, target, timings, tee, progress, started)
 
 
-def _until_solved(ds: Dataset, started: float) -> Any:
+def _until_solved(ds: Dataset, started: float) -> AbstractContextManager[Deadline]:
     """The run's deadline for the phases before the MIP has a design (model/deadline.py):
     past it they stop the run, naming the phase. Not after: pricing's rebuilds and the
     writing of a design never throw the design away."""
