@@ -34,6 +34,7 @@ import pyomo.core as pyo
 from pyomo.common.tee import capture_output
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from model import memory
 from model.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -376,6 +377,7 @@ class DirectHighs:
             len(compiled.rows),
             handover,
         )
+        memory.trim()  # the compile's temporaries, before HiGHS takes its share
         run_start = time.perf_counter()
         # HiGHS keeps to its time limit, but not inside every phase (at 200 generated sites
         # a root LP or a sub-MIP overran it by minutes): a watchdog cancels it a little

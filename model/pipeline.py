@@ -13,6 +13,7 @@ from typing import Any, TextIO, TypeVar
 
 import pandas as pd
 
+from model import memory
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
 from model.deadline import Deadline, deadline
@@ -115,6 +116,7 @@ def run_scenario(
     BusyError when another run is writing the same scenario (held from before the solve to
     after the rename, see :func:`~model.export.scenario_lock`)."""
     started = time.perf_counter()  # the time limit counts from here (docs/model.md)
+    memory.tune()  # resident memory that follows HiGHS's down again (model/memory.py)
     timings: dict[str, float] = {}
     target = (
         None if out_root is None else results_target(out_root, dataset_name(data_dir), scenario)
@@ -365,6 +367,8 @@ def solve_scenario(
     )
     if carried:
         solver.warm_start = solver.start_is_design = True  # transfer's LP completed it
+    if first is not None:
+        first = replace(first, model=None)  # its design is carried over: free its model
     spent = time.perf_counter() - started
     left = max(min(1.0, limit), limit - spent - after)
     outcome = _timed(

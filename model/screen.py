@@ -188,10 +188,11 @@ def transfer(
 
 @dataclass
 class FirstDesign:
-    """The restricted model's answer: which GPU sites it kept, its model and outcome."""
+    """The restricted model's answer: which GPU sites it kept, its model (None once its
+    design is carried into the full model) and outcome."""
 
     gpu_sites: list[str]
-    model: pyo.ConcreteModel
+    model: pyo.ConcreteModel | None
     outcome: Outcome
     tried: list[int] = field(default_factory=list)  # shortlist sizes, in order
 
