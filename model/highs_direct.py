@@ -296,7 +296,8 @@ class RawResult:
 class DirectHighs:
     """One HiGHS instance per solve. ``warm_start``: pass the variables' current values to
     HiGHS as a MIP start. ``_solver_model`` is the running ``highspy.Highs`` (Ctrl-C cancels
-    it). ``duals`` after an LP solve: constraint → dual (Pyomo's sign convention)."""
+    it; None after :meth:`release`). ``duals`` after an LP solve: constraint → dual (Pyomo's
+    sign convention)."""
 
     name = "highs"
 
@@ -397,6 +398,13 @@ class DirectHighs:
         if status is None:
             return self._abandoned(m, compiled, best, start, handover, run_s)
         return self._result(m, h, compiled, status, handover, run_s, want_duals, load)
+
+    def release(self) -> None:
+        """Let the last run's HiGHS go (unless it was left behind running) and trim the
+        heap: its memory goes now, not when the next solve replaces it."""
+        if not self.abandoned:
+            self._solver_model = None
+        memory.trim()
 
     def _run(self, h: Any, deadline: float) -> Any:
         """Run HiGHS in a thread of its own while this one waits; cancel it at ``deadline``

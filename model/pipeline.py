@@ -211,6 +211,7 @@ def _solve_and_write(
         ds, model, timings, tee, progress, started, solver, paths.compiled
     )
     paths.compiled = solver.compiled  # the MIP's model, for design pricing's LP
+    solver.release()  # HiGHS's memory, before the design is extracted and written
     if outcome.status == "infeasible":
         rows = _timed(timings, "explain", lambda: explain_infeasibility(model, ds, ix, plan))
         _write_infeasible(target, ds, rows, timings)

@@ -74,3 +74,43 @@ def test_tune_and_trim_are_safe_to_repeat():
     first = memory.tune()
     assert memory.tune() is first
     memory.trim()
+
+
+def test_branch_and_bound_trims_the_heap_as_it_goes(monkeypatch):
+    # max Σ x_i s.t. 2 Σ x_i ≤ 13 over 12 binaries: 6 (the LP's 6.5 rounded down). A
+    # real HiGHS solve; every interrupt check trims once the interval (here 0 s) is over
+    import pyomo.core as pyo
+
+    from model import highs_direct
+
+    trims = []
+    trim = memory.trim
+    monkeypatch.setattr(memory, "trim", lambda: trims.append(1) or trim())
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(12), domain=pyo.Binary)
+    m.w = pyo.Constraint(expr=sum(2 * m.x[i] for i in m.x) <= 13)
+    m.o = pyo.Objective(expr=sum(m.x[i] for i in m.x), sense=pyo.maximize)
+    for every in (1e9, 0.0):
+        trims.clear()
+        monkeypatch.setattr(highs_direct, "TRIM_EVERY_S", every)
+        result = highs_direct.DirectHighs().solve(m, time_limit=60, rel_gap=None, threads=1, seed=0)
+        assert result.optimal and result.objective == pytest.approx(6.0)
+        assert len(trims) == 1 if every else len(trims) >= 2  # before the run; and during
+
+
+def test_a_released_solver_lets_its_highs_go():
+    import pyomo.core as pyo
+
+    from model.highs_direct import DirectHighs
+
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(3), domain=pyo.Binary)
+    m.w = pyo.Constraint(expr=m.x[0] + m.x[1] + m.x[2] <= 1)
+    m.o = pyo.Objective(expr=m.x[0] + 2 * m.x[1] + 3 * m.x[2], sense=pyo.maximize)
+    solver = DirectHighs()
+    assert solver.solve(m, time_limit=60, rel_gap=None, threads=1, seed=0).objective == 3.0
+    assert solver._solver_model is not None
+    solver.release()
+    assert solver._solver_model is None
+    assert solver.compiled is not None  # kept: design pricing's LP is a variant of it
+    assert [round(m.x[i].value) for i in range(3)] == [0, 0, 1]
