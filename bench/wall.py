@@ -3,7 +3,7 @@
 the share of the wall spent outside HiGHS, peak memory. Not a test.
 
     python bench/wall.py [DATA ...] [--sites 100 200] [--seed 7] [--time-limit S]
-                         [--screen N] [--extra "ARGS"] [--keep DIR]
+                         [--screen N] [--extra "ARGS"] [--keep DIR] [--against REV]
 
 Each data set (a folder, or ``--sites N``: ``python -m model.synth --sites N --seed S``)
 is solved by ``python solve.py DATA --out <tmp> -q`` in a process of its own, one after
@@ -12,6 +12,10 @@ the whole process (start to exit, Python's start and imports included), wall / l
 (the goal: ≤ 1.05 and at most 10 s over), HiGHS's own seconds (run.json ``highs_s``: the
 MIP, the first design and the pricing LPs), the share of the wall outside HiGHS, and the
 peak resident memory of the process (ru_maxrss).
+``--against REV``: side by side, each data set is also solved by ``solve.py`` of the git
+revision REV (checked out in a temporary worktree) at the same time as by this checkout's,
+so that both see the same machine; a row per version (``data@REV``) and a row of ratios
+(this / REV: wall, HiGHS seconds, peak memory).
 Timings are wall clock on whatever else the machine is running.
 """
 
@@ -25,13 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(data: Path, limit: float | None, extra: list[str], out: Path) -> dict:
-    args = [sys.executable, str(REPO / "solve.py"), str(data), "--out", str(out), "-q"]
+def run(data: Path, limit: float | None, extra: list[str], out: Path, repo: Path = REPO) -> dict:
+    args = [sys.executable, str(repo / "solve.py"), str(data), "--out", str(out), "-q"]
     if limit is not None:
         args += ["--time-limit", f"{limit:g}"]
     args += extra
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--extra", default="", help="more solve.py arguments, one string")
     p.add_argument("--synth", default="", help="more model.synth arguments, one string")
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
+    p.add_argument("--against", metavar="REV", help="also run git revision REV, side by side")
     args = p.parse_args(argv)
     extra = shlex.split(args.extra)
     print(f"solve.py {' '.join(extra)} (time limit {args.time_limit or 'of the data set'})")
@@ -117,16 +123,54 @@ def main(argv: list[str] | None = None) -> int:
                     capture_output=True,
                 )
             folders.append(where)
-        for data in folders:
-            row = run(data, args.time_limit, extra, Path(tmp) / "out")
-            print(fmt(row, args.time_limit), flush=True)
-            phases = row.get("timings") or {}
-            if phases:
-                shown = ", ".join(f"{k} {v:.1f}" for k, v in phases.items() if v >= 0.05)
-                print(f"|  | phases (s): {shown} |", flush=True)
-            if row.get("error"):
-                print(f"|  | {row['error']} |", flush=True)
+        other = None
+        if args.against:
+            other = Path(tmp) / "against"
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(other), args.against],
+                cwd=REPO,
+                check=True,
+                capture_output=True,
+            )
+        try:
+            for data in folders:
+                _report(data, args, extra, Path(tmp), other)
+        finally:
+            if other is not None:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(other)],
+                    cwd=REPO,
+                    capture_output=True,
+                )
     return 0
+
+
+def _report(
+    data: Path, args: argparse.Namespace, extra: list[str], tmp: Path, other: Path | None
+) -> None:
+    if other is None:
+        row = run(data, args.time_limit, extra, tmp / "out")
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            old = pool.submit(run, data, args.time_limit, extra, tmp / "old", other)
+            row = run(data, args.time_limit, extra, tmp / "out")
+            before = old.result()
+        before["data"] = f"{data.name}@{args.against}"
+        print(fmt(before, args.time_limit), flush=True)
+    print(fmt(row, args.time_limit), flush=True)
+    if other is not None:
+        ratios = [
+            f"{key} {row.get(key) / before.get(key):.2f}"
+            for key in ("wall_s", "highs_s", "rss_gib")
+            if row.get(key) and before.get(key)
+        ]
+        print(f"|  | this / {args.against}: {', '.join(ratios)} |", flush=True)
+    phases = row.get("timings") or {}
+    if phases:
+        shown = ", ".join(f"{k} {v:.1f}" for k, v in phases.items() if v >= 0.05)
+        print(f"|  | phases (s): {shown} |", flush=True)
+    if row.get("error"):
+        print(f"|  | {row['error']} |", flush=True)
 
 
 if __name__ == "__main__":
