@@ -386,13 +386,13 @@ class DirectHighs:
             len(compiled.rows),
             handover,
         )
-        memory.trim()  # the compile's temporaries, before HiGHS takes its share
         run_start = time.perf_counter()
         # HiGHS keeps to its time limit, but not inside every phase (at 200 generated sites
         # a root LP or a sub-MIP overran it by minutes): a watchdog cancels it a little
         # after the limit, and the run ends as a time limit, with whatever HiGHS found.
         self.overtime = self.abandoned = False
-        status = self._run(h, started + time_limit * 1.02 + 2.0)
+        with memory.for_highs():  # the compile's temporaries trimmed first
+            status = self._run(h, started + time_limit * 1.02 + 2.0)
         run_s = time.perf_counter() - run_start
         _RUN_SECONDS[0] += run_s
         if status is None:

@@ -1,33 +1,35 @@
 """Keep the process's resident memory near what it uses (glibc only; elsewhere a no-op).
 
-A large run's memory is mostly HiGHS's, which allocates and frees big blocks all through
-branch and bound (sub-MIPs copy the model, LP factors and cut pools grow and shrink).
-glibc serves a freed block's size from its heap from then on (its mmap threshold rises
-with every large block freed, up to 32 MiB), and a heap returns memory only from its top,
-so the resident size ratchets up to the largest mix of blocks ever live. Two settings
-stop that: a fixed mmap threshold of 256 KiB (blocks that large are mapped and unmapped
-on their own, which also switches the rising threshold off) and a trim threshold of
-32 MiB. ``trim`` hands back what the heap has free (Pyomo's compile leaves some 160 MB of
-temporaries at 200 generated sites) before HiGHS starts.
+A large run's memory is mostly HiGHS's, and HiGHS allocates and frees big blocks all
+through branch and bound (sub-MIPs and restarts copy the model, LP factors and cut pools
+grow and shrink). glibc serves a freed block's size from a heap from then on (its mmap
+threshold rises with every large block freed, up to 32 MiB), and a heap returns memory
+only from its top, so the resident size ratchets up to the largest mix of blocks ever
+live. While HiGHS runs (:func:`for_highs`), blocks of 256 KiB and more are therefore
+mapped and unmapped on their own (a fixed mmap threshold, which also switches the rising
+one off) and the trim threshold is 32 MiB; ``trim`` hands back what the heap has free
+before HiGHS starts (Pyomo's compile leaves some 160 MB of temporaries at 200 generated
+sites) and, from HiGHS's interrupt callback, during branch and bound. Python's own phases
+run with the threshold where glibc's rise would end (32 MiB): the fixed 256 KiB made the
+network plan, the index, the build and the compile of 200 generated sites 4-6 % slower.
 
-Measured side by side (``bench/wall.py``, 200 generated sites at 600 s, the same HiGHS
-log line for line): see docs/model.md, *Memory*.
+Measured side by side: docs/model.md, *Memory*.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1  # glibc's mallopt parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 256 * 1024
 TRIM_THRESHOLD = 32 * 1024 * 1024
+LOOSE_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64 bits
 
 _state: dict[str, Any] = {}
 
@@ -47,17 +49,32 @@ def _libc() -> Any:
 
 
 def tune() -> bool:
-    """Fix glibc's mmap and trim thresholds for this process (once; True when set)."""
-    if "tuned" not in _state:
-        libc = _libc()
-        ok = bool(
-            libc is not None
-            and libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-            and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
-        )
-        _state["tuned"] = ok
-        log.debug("malloc thresholds %s", "set" if ok else "left as they are (not glibc)")
-    return _state["tuned"]
+    """Fix glibc's mmap threshold at 256 KiB and its trim threshold at 32 MiB (True when
+    set: glibc)."""
+    libc = _libc()
+    return bool(
+        libc is not None
+        and libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+        and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+    )
+
+
+def loosen() -> None:
+    """Put the mmap threshold where glibc's rising one ends (32 MiB), for Python's phases."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, LOOSE_MMAP_THRESHOLD)
+
+
+@contextmanager
+def for_highs() -> Iterator[None]:
+    """While HiGHS runs: the fixed thresholds (:func:`tune`) and a trimmed heap."""
+    tune()
+    trim()
+    try:
+        yield
+    finally:
+        loosen()
 
 
 def trim() -> None:

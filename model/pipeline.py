@@ -13,7 +13,6 @@ from typing import Any, TextIO, TypeVar
 
 import pandas as pd
 
-from model import memory
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
 from model.deadline import Deadline, deadline
@@ -116,7 +115,6 @@ def run_scenario(
     BusyError when another run is writing the same scenario (held from before the solve to
     after the rename, see :func:`~model.export.scenario_lock`)."""
     started = time.perf_counter()  # the time limit counts from here (docs/model.md)
-    memory.tune()  # resident memory that follows HiGHS's down again (model/memory.py)
     timings: dict[str, float] = {}
     target = (
         None if out_root is None else results_target(out_root, dataset_name(data_dir), scenario)

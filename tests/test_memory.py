@@ -72,10 +72,13 @@ def test_a_trim_returns_the_free_memory_inside_the_heap():
     assert _left_mib("trimmed") < 8
 
 
-def test_tune_and_trim_are_safe_to_repeat():
+def test_tune_loosen_and_trim_are_safe_to_repeat():
     first = memory.tune()
     assert memory.tune() is first
     memory.trim()
+    with memory.for_highs():
+        memory.trim()
+    memory.loosen()
 
 
 def test_branch_and_bound_trims_the_heap_as_it_goes(monkeypatch):
