@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,21 +32,19 @@ MMAP_THRESHOLD = 256 * 1024
 TRIM_THRESHOLD = 32 * 1024 * 1024
 LOOSE_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64 bits
 
-_state: dict[str, Any] = {}
 
-
+@functools.cache
 def _libc() -> Any:
-    if "libc" not in _state:
-        libc = None
-        if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-                libc.malloc_trim.argtypes = [ctypes.c_size_t]
-            except (OSError, AttributeError):
-                libc = None
-        _state["libc"] = libc
-    return _state["libc"]
+    """glibc through ctypes, or None (another C library, or none found)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def tune() -> bool:
