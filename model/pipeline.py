@@ -153,6 +153,17 @@ def _until_solved(ds: Dataset, started: float) -> AbstractContextManager[Deadlin
     return deadline(started, ds.settings.solver.time_limit_s)
 
 
+def _limited(
+    ds: Dataset, started: float, timings: dict[str, float], phase: str, fn: Callable[[], T]
+) -> T:
+    """A phase without a solver clock, timed, under the run's deadline inside it and
+    checked against the limit at its end (exit 4, naming the phase)."""
+    with _until_solved(ds, started):
+        out = _timed(timings, phase, fn)
+    within_limit(ds, started, phase)
+    return out
+
+
 def _solve_and_write(
     ds: Dataset,
     data_dir: str | Path,
@@ -168,12 +179,8 @@ def _solve_and_write(
 
         return solve_periods(ds, data_dir, target, timings, tee, progress, started)
     highs_before = highs_seconds()
-    with _until_solved(ds, started):
-        plan = _timed(timings, "network", lambda: plan_network(ds))
-    within_limit(ds, started, "network")
-    with _until_solved(ds, started):
-        ix = _timed(timings, "index", lambda: build_index(ds, plan))
-    within_limit(ds, started, "index")
+    plan = _limited(ds, started, timings, "network", lambda: plan_network(ds))
+    ix = _limited(ds, started, timings, "index", lambda: build_index(ds, plan))
     log.debug(
         "network plan: %d usable routes, %d commodities, %d failure cases, %d candidate paths",
         len(plan.usable),
@@ -193,9 +200,7 @@ def _solve_and_write(
         )
         _write_infeasible(target, ds, rows, timings)
         raise
-    with _until_solved(ds, started):
-        model, ix = _timed(timings, "build", lambda: build_model(ds, plan, ix))
-    within_limit(ds, started, "build")
+    model, ix = _limited(ds, started, timings, "build", lambda: build_model(ds, plan, ix))
     paths, routing = _timed(timings, "colgen", lambda: root_columns(ds, PathSet(plan, ix, model)))
     plan, ix, model = paths.plan, paths.ix, paths.model
     size = model_size(model)
