@@ -29,6 +29,7 @@ import pandas as pd
 import pyomo.core as pyo
 
 from model.build import build_model
+from model.families.compute import survival_racks
 from model.highs_direct import Compiled, compile_model
 from model.index import build_index
 from model.load import Dataset
@@ -124,19 +125,19 @@ def shortlist(ds: Dataset, keep: int) -> list[str]:
 def zone_fill(
     ds: Dataset, chosen: list[str], ranked: list[str], racks: dict[str, float]
 ) -> list[str]:
-    """The next cheapest sites of the cheapest site's zone until the zone's kept sites can
-    power the racks zone survival keeps outside any one zone (⌈share × gpu_racks⌉). The
-    cheapest designs put their GPU sites in few zones, where the scale-across traffic needs
-    the fewest relay sites; with two zones each holds at least that many racks, and a zone
-    short of them leaves the cheapest site without a partner zone's worth of racks beside
-    it. Only that one zone: filling every kept zone made the shortlist of 1,000 generated
-    nodes 20 sites instead of 12, and its restricted model found no design in its 41 s."""
-    share = ds.settings.resilience.zone_survival_share
-    need = math.ceil(share * ds.settings.demand.gpu_racks - 1e-6) if share > 0 else 0
+    """The next cheapest sites of the cheapest site's zone (``chosen`` is in rank order)
+    until the zone's kept sites can power the racks zone survival keeps outside any one
+    zone (:func:`~model.families.compute.survival_racks`). The cheapest designs put their
+    GPU sites in few zones, where the scale-across traffic needs the fewest relay sites;
+    with two zones each holds at least that many racks, and a zone short of them leaves
+    the cheapest site without a partner zone's worth of racks beside it. Only that one
+    zone: filling every kept zone made the shortlist of 1,000 generated nodes 20 sites
+    instead of 12, and its restricted model found no design in its 41 s."""
+    need = survival_racks(ds)
     if not chosen or need < 1:
         return []
     zone = ds.sites["zone"]
-    first = zone[min(chosen, key=ranked.index)]
+    first = zone[chosen[0]]  # chosen is in rank order
     have = sum(racks[x] for x in chosen if zone[x] == first)
     added = []
     for x in ranked:

@@ -81,8 +81,8 @@ def add_zone_cap(
     cap_s = gpu_racks − max(need, min_racks) where that is below the site's rack cap.
     Without it a site may take all but a few racks at gpu_s ≈ ½ in the LP relaxation,
     so the scale-across pair (pair ≥ gpu_a + gpu_b − 1) and its traffic vanish."""
-    dem, share = ds.settings.demand, ds.settings.resilience.zone_survival_share
-    need = math.ceil(share * dem.gpu_racks - 1e-6) if share > 0 else 0
+    dem = ds.settings.demand
+    need = survival_racks(ds)
     if need < 1 or len(ix.gpu_sites) > STRENGTHEN_MAX_GPU_SITES:
         return
     cap = dem.gpu_racks - max(need, dem.min_racks_per_gpu_site)
@@ -95,16 +95,21 @@ def add_zone_cap(
     )
 
 
-def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
-    """For every zone z: Σ_{s ∉ z} racks_s ≥ ⌈zone_survival_share × gpu_racks⌉ [racks].
+def survival_racks(ds: Dataset) -> int:
+    """⌈zone_survival_share × gpu_racks⌉, the racks outside every zone (0 without zone
+    survival). Racks are whole, so the share is rounded up to a whole number of racks (less
+    1e-6, so that a product such as 0.3 × 10 = 3.0000000000000004 stays 3)."""
+    share = ds.settings.resilience.zone_survival_share
+    return math.ceil(share * ds.settings.demand.gpu_racks - 1e-6) if share > 0 else 0
 
-    Racks are whole, so the share is rounded up to a whole number of racks (less 1e-6, so
-    that a product such as 0.3 × 10 = 3.0000000000000004 stays 3); the verifier accepts a
-    shortfall of 1e-6 racks."""
+
+def add_zone_survival(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
+    """For every zone z: Σ_{s ∉ z} racks_s ≥ ⌈zone_survival_share × gpu_racks⌉ [racks]
+    (:func:`survival_racks`); the verifier accepts a shortfall of 1e-6 racks."""
     share = ds.settings.resilience.zone_survival_share
     if share <= 0 or not ix.gpu_sites:
         return
-    need = math.ceil(share * ds.settings.demand.gpu_racks - 1e-6)
+    need = survival_racks(ds)
     zones = sorted(z for z, members in ix.zones.items() if set(members) & set(ix.gpu_sites))
     m.ZONES = pyo.Set(initialize=zones, ordered=True)
     m.compute_zone_survival = pyo.Constraint(

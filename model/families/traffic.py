@@ -3,11 +3,9 @@ path flows that meet every commodity's demand (contract §3, §4.4)."""
 
 from __future__ import annotations
 
-import math
-
 import pyomo.core as pyo
 
-from model.families.compute import STRENGTHEN_MAX_GPU_SITES
+from model.families.compute import STRENGTHEN_MAX_GPU_SITES, survival_racks
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan
@@ -159,8 +157,7 @@ def add_partner_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     m.traffic_sync_pair_b = pyo.Constraint(
         m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] <= m.gpu[b]
     )
-    dem, share = ds.settings.demand, ds.settings.resilience.zone_survival_share
-    if share <= 0 or math.ceil(share * dem.gpu_racks - 1e-6) < 1:
+    if survival_racks(ds) < 1:
         return
     partners: dict[str, list[tuple[str, str]]] = {s: [] for s in ix.gpu_sites}
     for a, b in m.SYNC_PAIRS:
