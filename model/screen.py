@@ -237,9 +237,10 @@ class FirstDesign:
 
 
 def first_design(ds: Dataset, keep: int, time_limit_s: float) -> FirstDesign | None:
-    """Solve restricted models, doubling the shortlist while one has no design, until one
-    does, the shortlist no longer restricts or ``time_limit_s`` (network plans and builds
-    included) is spent (None)."""
+    """Solve restricted models, doubling the shortlist while one is proved infeasible,
+    until one has a design, the shortlist no longer restricts, or ``time_limit_s`` (network
+    plans and builds included) is spent (None). A restricted model that stops without a
+    design and without a proof (its time is up) ends the search: None."""
     deadline = time.perf_counter() + time_limit_s
     tried: list[int] = []
     while keep > 0:
@@ -264,5 +265,10 @@ def first_design(ds: Dataset, keep: int, time_limit_s: float) -> FirstDesign | N
         )
         if outcome.has_design:
             return FirstDesign(gpu, model, outcome, tried)
+        if outcome.status != "infeasible":
+            # out of time (or HiGHS failed): a doubled shortlist only takes longer, and the
+            # budget is shared; the full model starts without a first design
+            log.info("first design: none within its %.0f s (%s)", time_limit_s, outcome.termination)
+            return None
         keep *= 2
     return None

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from builders import approx, racks_at, route, solve_dir, write_dataset
 
-from model import pipeline
+from model import pipeline, screen
 from model.cli import main
 from model.load import load_dataset
-from model.screen import restricted, shortlist
+from model.screen import first_design, restricted, shortlist
 
 
 def storage_far_from_cheap_gpus(tmp_path: Path, screen: int) -> Path:
@@ -141,3 +141,62 @@ def test_negative_screen_is_refused_with_exit_2(
     assert main([str(ds), "--screen", "-1", "--out", str(tmp_path / "res")]) == 2
     assert "--screen must be 0 (off) or more, got -1" in capsys.readouterr().err
     assert not (tmp_path / "res").exists()
+
+
+def storage_out_of_reach_of_the_cheapest(tmp_path: Path, latency_ms: float = 1.0) -> Path:
+    # One GPU rack of 10 kW and 1 PB (0 kW) that only C may hold; GPUs may go to A (1 $/kW),
+    # C (2) or B (3). Storage traffic must arrive within 1 ms one way: C reads locally, B is
+    # 10 km from C, A 1,000 km (5 ms). The shortlist of 1 is A: that restricted model is
+    # infeasible. Of 2 it is A and C: racks at C, 20. The full model's optimum is that too.
+    sites = [
+        {"site": "A", "lat": 35, "lon": 139, "gpu": 1, "build_usd_per_kw": 1},
+        {"site": "B", "lat": 35, "lon": 139, "gpu": 1, "build_usd_per_kw": 3},
+        {"site": "C", "lat": 35, "lon": 139, "gpu": 1, "storage": 1, "build_usd_per_kw": 2},
+    ]
+    return write_dataset(
+        tmp_path,
+        sites,
+        routes=[route("A", "C", 1000), route("B", "C", 10)],
+        settings={
+            "demand": {
+                "gpu_racks": 1,
+                "storage_pb": 1,
+                "storage_kw_per_pb": 0,
+                "storage_copies": 1,
+                "storage_gbps_per_rack": 100,
+                "storage_gbps_per_pb": 1000,
+                "storage_latency_ms": latency_ms,
+            },
+            "solver": {"screen_gpu_sites": 1},
+        },
+    )
+
+
+def test_an_infeasible_shortlist_is_doubled(tmp_path: Path) -> None:
+    ds = load_dataset(storage_out_of_reach_of_the_cheapest(tmp_path))
+    assert shortlist(ds, 1) == ["A"]
+    first = first_design(ds, 1, 60.0)
+    assert first is not None and first.tried == [1, 2]
+    assert first.gpu_sites == ["A", "C"]
+    assert first.outcome.status == "optimal" and first.outcome.objective == approx(20)
+
+
+def test_a_shortlist_out_of_time_is_not_doubled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Storage in reach of A (10 ms), so the shortlist of 1 is feasible; but the restricted
+    # model gets no time and no presolve: HiGHS stops with no design and no proof. A doubled
+    # shortlist would only take longer in the same budget: the search ends after that one
+    # model (before the fix it went on to 2 sites).
+    real = screen.solve
+    calls: list[float] = []
+
+    def starved(model: Any, settings: Any, *args: Any, **kw: Any) -> Any:
+        calls.append(settings.time_limit_s)
+        update = {"time_limit_s": 0.0, "highs_options": {"presolve": "off"}}
+        return real(model, settings.model_copy(update=update), *args, **kw)
+
+    monkeypatch.setattr(screen, "solve", starved)
+    ds = load_dataset(storage_out_of_reach_of_the_cheapest(tmp_path, latency_ms=10.0))
+    assert first_design(ds, 1, 60.0) is None
+    assert len(calls) == 1
