@@ -115,6 +115,9 @@ def interrupt_after(args: list[str], marker: str, cwd: Path) -> tuple[int, str, 
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a suite started in the background of a shell without job control inherits SIGINT
+        # ignored, and so would solve.py: Ctrl-C is what is tested, so it gets its default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: list[str] = []
     seen = threading.Event()
