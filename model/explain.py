@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.core as pyo
 
+from model.build import build_model
 from model.families import STRENGTHENING
-from model.index import ModelIndex
+from model.index import ModelIndex, build_index
 from model.load import Dataset
-from model.network import NetworkPlan
+from model.network import NetworkPlan, plan_network
 from model.precheck import unprotectable_by_pair, unprotectable_message
 from model.solver import solve
 
@@ -267,11 +268,27 @@ def _messages(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> dict[str, Calla
     }
 
 
+def with_unprotectable(
+    m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
+) -> tuple[pyo.ConcreteModel, ModelIndex, NetworkPlan]:
+    """The model to explain: ``m`` itself, or, when the plan dropped storage or
+    scale-across pairs whose protected traffic cannot survive a failure, one planned and
+    built again with them (over the first candidate paths), since the explanation lifts
+    exactly that protection to see whether it is what makes the requirements conflict."""
+    if not (plan.storage_unprotected or plan.sync_unprotected):
+        return m, ix, plan
+    full = plan_network(ds, drop_unprotectable=False)
+    model, ix = build_model(ds, full, build_index(ds, full))
+    return model, ix, full
+
+
 def explain_infeasibility(
     m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan
 ) -> pd.DataFrame:
     """Make the requirement rows of ``m`` elastic (in place), minimise the relative slack,
-    and return one row per requirement that must move."""
+    and return one row per requirement that must move (of the model
+    :func:`with_unprotectable` gives, when that is not ``m``)."""
+    m, ix, plan = with_unprotectable(m, ds, ix, plan)
     templates = _messages(ds, ix, plan)
     m.objective.deactivate()
     for name in STRENGTHENING:  # implied by the rows made elastic below, else stay hard

@@ -188,6 +188,11 @@ class NetworkPlan:
     sync_pairs: list[tuple[str, str]]  # GPU site pairs with paths in bound both ways
     sync_blocked: list[tuple[str, str, float | None]]  # pairs that cannot both host GPUs
     storage_blocked: list[tuple[str, str, float | None]]
+    # pairs whose protected traffic no path inside the bound can carry through some failure
+    # (plan_network's drop_unprotectable): no commodities; two such GPU sites cannot both
+    # host GPUs, such a storage site serves nothing to such a GPU site
+    storage_unprotected: list[tuple[str, str]] = field(default_factory=list)
+    sync_unprotected: list[tuple[str, str]] = field(default_factory=list)
     unusable_routes: list[str] = field(default_factory=list)
     restrictions: list[str] = field(default_factory=list)
     finder: PathFinder | None = None
@@ -304,8 +309,17 @@ def unusable_reason(ds: Dataset, rid: str) -> str:
     return f"{rid} ({r['km']:g} km: no link type of medium {r['medium']!r} reaches it)"
 
 
-def plan_network(ds: Dataset) -> NetworkPlan:
-    """Link options, usable routes, failures, commodities and candidate paths."""
+def plan_network(ds: Dataset, drop_unprotectable: bool = True) -> NetworkPlan:
+    """Link options, usable routes, failures, commodities and candidate paths.
+
+    ``drop_unprotectable``: a storage or scale-across pair whose protected traffic cannot
+    survive some failure inside its latency bound (its demand can only be 0) gets no
+    commodities and no paths; it is listed in ``storage_unprotected`` or
+    ``sync_unprotected`` (the model keeps such GPU sites apart) and its
+    :class:`Unprotectable` records stay. The model is the same: those paths could carry
+    nothing (at 200 generated sites they were 125,772 of 288,374 candidate paths, which
+    HiGHS's presolve removed again on every solve). False keeps them, for the elastic model
+    of an infeasible run (model/explain.py lifts exactly that protection)."""
     s = ds.settings
     net, dem = s.network, s.demand
     options = link_options(ds)
@@ -381,18 +395,25 @@ def plan_network(ds: Dataset) -> NetworkPlan:
     stor = sorted(sites.index[sites["storage"]]) if dem.storage_pb > 0 else []
     commodities: list[Commodity] = []
 
-    def add_pair(kind: str, a: str, b: str, bound: float | None, ways: tuple) -> None:
+    def add_pair(kind: str, a: str, b: str, bound: float | None, ways: tuple) -> bool:
+        """The commodities of pair (a, b) both ways; False, and none, when it is dropped
+        as unprotectable (its records noted all the same)."""
         # Storage ids name the storage site: a site that holds both GPUs and storage may
         # appear in two pairs, (a, b) and (b, a), whose commodities would otherwise clash.
         tag = f"@{a}" if kind == "storage" else ""
-        for (src, dst), rt in zip(((a, b), (b, a)), ways, strict=True):
+        ends = ((a, b), (b, a))
+        for (src, dst), rt in zip(ends, ways, strict=True):
+            note(f"{kind}:{src}>{dst}{tag}", kind, (src, dst), (a, b), bound, rt)
+        if drop_unprotectable and any(rt.uncovered for rt in ways):
+            return False
+        for (src, dst), rt in zip(ends, ways, strict=True):
             cid = f"{kind}:{src}>{dst}{tag}"
-            note(cid, kind, (src, dst), (a, b), bound, rt)
             commodities.append(
                 Commodity(cid, kind, src, dst, (a, b), bound, protect, rt.paths, arc=rt.arc)
             )
+        return True
 
-    storage_pairs, storage_blocked = [], []
+    storage_pairs, storage_blocked, storage_unprotected = [], [], []
     if dem.storage_gbps_per_rack > 0 and gpu:
         for a, b in itertools.product(stor, gpu):
             if a == b:
@@ -401,18 +422,21 @@ def plan_network(ds: Dataset) -> NetworkPlan:
             if ways is None:
                 storage_blocked.append((a, b, finder.best_latency_ms(a, b)))
                 continue
-            storage_pairs.append((a, b))
-            add_pair("storage", a, b, dem.storage_latency_ms, ways)
-    sync_pairs, sync_blocked = [], []
+            if add_pair("storage", a, b, dem.storage_latency_ms, ways):
+                storage_pairs.append((a, b))
+            else:
+                storage_unprotected.append((a, b))
+    sync_pairs, sync_blocked, sync_unprotected = [], [], []
     if dem.sync_gbps > 0 or dem.sync_latency_ms is not None:
         for a, b in itertools.combinations(gpu, 2):
             ways = both_ways(a, b, dem.sync_latency_ms)
             if ways is None:
                 sync_blocked.append((a, b, finder.best_latency_ms(a, b)))
                 continue
-            sync_pairs.append((a, b))
-            if dem.sync_gbps > 0:
-                add_pair("sync", a, b, dem.sync_latency_ms, ways)
+            if dem.sync_gbps <= 0 or add_pair("sync", a, b, dem.sync_latency_ms, ways):
+                sync_pairs.append((a, b))
+            else:
+                sync_unprotected.append((a, b))
     replication_pairs, replication_blocked = [], []
     if replication_on(ds):  # contract §12: directed, storage sites of different zones
         bound = dem.replication_latency_ms
@@ -530,6 +554,8 @@ def plan_network(ds: Dataset) -> NetworkPlan:
         sync_pairs=sync_pairs,
         sync_blocked=sync_blocked,
         storage_blocked=storage_blocked,
+        storage_unprotected=storage_unprotected,
+        sync_unprotected=sync_unprotected,
         unusable_routes=unusable,
         restrictions=restrictions,
         finder=finder,

@@ -302,6 +302,10 @@ def run_record(
             "candidate_paths": candidate_paths,
             "sync_pairs_blocked_by_latency": [list(p[:2]) for p in plan.sync_blocked],
             "storage_pairs_blocked_by_latency": [list(p[:2]) for p in plan.storage_blocked],
+            # pairs whose protected traffic no path inside the bound carries through some
+            # failure: demand 0, no commodities or paths in the model (contract §7)
+            "sync_pairs_unprotectable": [list(p) for p in plan.sync_unprotected],
+            "storage_pairs_unprotectable": [list(p) for p in plan.storage_unprotected],
         },
         "rack_capex_usd": rack_capex_usd,
         # HiGHS's own seconds in this run: the MIP, the first design, the pricing LPs

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from builders import (
     approx,
     gpu_site,
+    racks_at,
     route,
     solve_dir,
     transit,
@@ -30,8 +32,11 @@ from builders import (
     write_dataset,
 )
 
+from model import pipeline
 from model.cli import main
 from model.errors import InfeasibleError
+from model.load import load_dataset
+from model.network import plan_network
 from model.verify import verify_design
 
 # --- Task A: an explicit demand follows its own protected column ---------------------
@@ -282,3 +287,83 @@ def test_combination_with_zone_survival_names_the_protection_conflict(tmp_path: 
         for x, y in (("A", "B"), ("B", "A"))
     ]
     assert any(line in msg for line in one_of), msg
+
+
+# --- Pairs that cannot be protected get no commodities or paths (issue 11) -------------
+
+
+def pairs_around_c(folder: Path) -> Path:
+    # A-B 300 km (1.500 ms), A-C and B-C 200 km (1.000 ms); sync_latency_ms 2. Avoiding
+    # route A-C takes A>B>C, 2.500 ms (B-C alike): pairs A-C and B-C cannot be protected.
+    # Avoiding A-B takes A>C>B, 2.000 ms: A-B can. 4 racks, at most 2 a site: two GPU
+    # sites, and C (the cheapest, 1 $/kW against 5) cannot be one of them, so racks go
+    # 2 to A and 2 to B whatever the links cost.
+    return write_dataset(
+        folder,
+        [
+            gpu_site("A", max_racks=2, build_usd_per_kw=5),
+            gpu_site("B", max_racks=2, build_usd_per_kw=5),
+            gpu_site("C", max_racks=2, build_usd_per_kw=1),
+        ],
+        routes=[route("A", "B", 300), route("A", "C", 200), route("B", "C", 200)],
+        settings={
+            "demand": {"gpu_racks": 4, "sync_gbps": 10, "sync_latency_ms": 2},
+            "resilience": {"link_protection": "diverse"},
+        },
+    )
+
+
+def test_unprotectable_pairs_get_no_paths_and_keep_the_same_optimum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = pairs_around_c(tmp_path / "d")
+    plan = plan_network(load_dataset(folder))
+    assert plan.sync_pairs == [("A", "B")]
+    assert plan.sync_unprotected == [("A", "C"), ("B", "C")]
+    assert {c.pair for c in plan.commodities} == {("A", "B")}
+    assert {(u.pair, u.failure) for u in plan.unprotectable} == {
+        (("A", "C"), "route:A-C"),
+        (("B", "C"), "route:B-C"),
+    }
+    pruned = solve_dir(folder)
+    assert pruned.outcome.status == "optimal"
+    assert racks_at(pruned) == {"A": 2, "B": 2}
+    assert pruned.run["network"]["sync_pairs_unprotectable"] == [["A", "C"], ["B", "C"]]
+
+    # The model with those pairs' commodities and paths (their survival rows force their
+    # traffic to 0) has the same optimum.
+    whole = pipeline.plan_network
+
+    def keep_all(ds: Any) -> Any:
+        return whole(ds, drop_unprotectable=False)
+
+    monkeypatch.setattr(pipeline, "plan_network", keep_all)
+    kept = solve_dir(folder)
+    assert kept.run["network"]["sync_pairs_unprotectable"] == []
+    assert kept.run["network"]["commodities"] == 6
+    assert pruned.run["network"]["commodities"] == 2
+    assert kept.outcome.objective == approx(pruned.outcome.objective)
+    assert racks_at(kept) == {"A": 2, "B": 2}
+
+
+def test_unprotectable_storage_pair_gets_no_commodities(tmp_path: Path) -> None:
+    # The storage instance above: S-G cannot survive duct1 inside 2 ms.
+    folder = write_dataset(
+        tmp_path,
+        [gpu_site("G", max_racks=8), transit("S", storage=1), transit("Z")],
+        routes=[route("G", "S", 240, srlg="duct1"), route("G", "Z", 300), route("Z", "S", 380)],
+        settings={
+            "demand": {
+                "gpu_racks": 8,
+                "storage_pb": 1,
+                "storage_gbps_per_rack": 10,
+                "storage_gbps_per_pb": 1000,
+                "storage_latency_ms": 2,
+            },
+            "resilience": {"link_protection": "diverse"},
+        },
+    )
+    plan = plan_network(load_dataset(folder))
+    assert plan.storage_pairs == [] and plan.storage_unprotected == [("S", "G")]
+    assert plan.commodities == []
+    assert {u.commodity for u in plan.unprotectable} == {"storage:S>G@S", "storage:G>S@S"}

@@ -14,7 +14,9 @@ from model.network import NetworkPlan
 def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:
     """Storage: Σ_a h_{a,b} = storage_gbps_per_rack·racks_b [Gbps] (h_{b,b} local, no network),
     Σ_b h_{a,b} ≤ storage_gbps_per_pb·stor_a. Scale-across: pair_{a,b} ≥ gpu_a + gpu_b − 1;
-    gpu_a + gpu_b ≤ 1 where no path meets sync_latency_ms. Flow: Σ_{p ∈ P_c} flow_p = demand_c
+    gpu_a + gpu_b ≤ 1 where no path meets sync_latency_ms, or where the pair's protected
+    traffic cannot survive some failure inside it (``plan.sync_unprotected``; such a storage
+    pair has no h_{a,b}). Flow: Σ_{p ∈ P_c} flow_p = demand_c
     (≥ when protected, with flow_p ≤ demand_c on each path that bills flow), demand_c = h (storage),
     sync_gbps·pair (scale-across) or gbps (explicit)."""
     dem = ds.settings.demand
@@ -61,6 +63,11 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         m.SYNC_BLOCKED = pyo.Set(initialize=blocked, dimen=2, ordered=True)
         m.traffic_sync_blocked = pyo.Constraint(
             m.SYNC_BLOCKED, rule=lambda _, a, b: m.gpu[a] + m.gpu[b] <= 1
+        )
+    if plan.sync_unprotected:  # their protected traffic cannot survive some failure
+        m.SYNC_UNPROTECTED = pyo.Set(initialize=plan.sync_unprotected, dimen=2, ordered=True)
+        m.traffic_sync_unprotected = pyo.Constraint(
+            m.SYNC_UNPROTECTED, rule=lambda _, a, b: m.gpu[a] + m.gpu[b] <= 1
         )
 
     def demand(c: int) -> pyo.Expression | float:
@@ -150,7 +157,8 @@ def add_partner_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     traffic, so some optimum satisfies them). With zone survival (⌈share × gpu_racks⌉ ≥ 1
     racks outside every zone) there are at least two GPU sites, so every GPU site has a
     partner: Σ_b pair_{a,b} ≥ gpu_a (``traffic_sync_partner``, implied by the rows;
-    explain.py leaves it out). Every two GPU sites are a pair of SYNC_PAIRS or blocked."""
+    explain.py leaves it out). Every two GPU sites are a pair of SYNC_PAIRS, blocked or
+    unprotected."""
     m.traffic_sync_pair_a = pyo.Constraint(
         m.SYNC_PAIRS, rule=lambda _, a, b: m.pair[a, b] <= m.gpu[a]
     )
