@@ -61,16 +61,17 @@ def test_shortlist_ranks_by_rack_cost_and_keeps_enough_capacity(tmp_path: Path) 
     assert restricted(ds, 2) is None  # keeping every GPU site restricts nothing
 
 
-def test_shortlist_fills_the_cheapest_sites_zone_to_the_racks_that_survive_a_zone(
+def test_shortlist_fills_the_cheapest_sites_zone_without_it_to_the_racks_of_a_zone(
     tmp_path: Path,
 ) -> None:
     # 4 racks, half of them outside any one zone: a design with GPUs in two zones holds 2
     # racks in each. Cheapest per rack: A (z1, 1 rack), B (z2, 4), C (z3, 4), D (z1, 1),
-    # E (z1, 2), F (z2, 1). Kept by rank: A, B; outside z2 then only A's 1 rack (under
-    # 1.2 × 2), so C too. A's zone z1 holds 1 of its 2 racks: D, the next cheapest of z1,
-    # is added; then z1 holds 2, so E is not, and F (z2) never is.
+    # E (z1, 2), F (z2, 1), G (z1, 3). Kept by rank: A, B; outside z2 then only A's 1 rack
+    # (under 1.2 × 2), so C too. A's zone z1 without A holds 0 of its 2 racks: D (1), the
+    # next cheapest of z1, is added, then E (2); then z1 holds 3 without A, so G is not,
+    # and F (z2) never is.
     rows = [("A", "z1", 1), ("B", "z2", 4), ("C", "z3", 4), ("D", "z1", 1), ("E", "z1", 2)]
-    rows.append(("F", "z2", 1))
+    rows += [("F", "z2", 1), ("G", "z1", 3)]
     sites = [
         {"site": x, "lat": 35, "lon": 139 + i, "gpu": 1, "zone": z, "max_racks": n}
         | {"build_usd_per_kw": i + 1}
@@ -79,15 +80,15 @@ def test_shortlist_fills_the_cheapest_sites_zone_to_the_racks_that_survive_a_zon
     folder = write_dataset(
         tmp_path,
         sites,
-        routes=[route(a, b, 100) for a, b in ["AB", "BC", "CD", "DE", "EF"]],
+        routes=[route(a, b, 100) for a, b in ["AB", "BC", "CD", "DE", "EF", "FG"]],
         settings={
             "demand": {"gpu_racks": 4, "min_racks_per_gpu_site": 1},
             "resilience": {"zone_survival_share": 0.5},
         },
     )
     ds = load_dataset(folder)
-    assert shortlist(ds, 2) == ["A", "B", "C", "D"]
-    assert shortlist(ds, 4) == ["A", "B", "C", "D"]  # D is among the 4 cheapest anyway
+    assert shortlist(ds, 2) == ["A", "B", "C", "D", "E"]
+    assert shortlist(ds, 4) == ["A", "B", "C", "D", "E"]  # D is among the 4 cheapest
     assert shortlist(ds, 5) == ["A", "B", "C", "D", "E"]
 
 
