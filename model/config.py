@@ -296,8 +296,8 @@ class SolverSettings(_Section):
         None,
         ge=0,
         description="first design from a model restricted to this many GPU sites (the "
-        "cheapest per rack, and in the cheapest one's zone enough to hold the racks zone "
-        "survival keeps outside another zone), as a MIP start for the full model; empty: 12 "
+        "cheapest per rack, and in the cheapest one's zone enough besides it to hold the racks "
+        "zone survival keeps outside another zone), as a MIP start for the full model; empty: 12 "
         "when more than 60 sites may host GPUs, else off; 0: off",
     )
 
