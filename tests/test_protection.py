@@ -175,12 +175,12 @@ def test_protected_scale_across_with_no_disjoint_path_in_bound(
     assert report["message"].str.contains("G1>Z>G2\\) takes 3.400 ms").any()
 
 
-def test_protected_storage_with_no_disjoint_path_in_bound(tmp_path: Path) -> None:
-    # One GPU site G, one storage site S. G-S is 240 km = 1.200 ms (srlg duct1), inside
-    # storage_latency_ms 2 ms; G>Z>S is 300 + 380 = 680 km = 3.400 ms. The storage traffic
-    # cannot survive duct1 inside 2 ms, so G gets no storage and no rack can be placed.
-    folder = write_dataset(
-        tmp_path,
+def storage_beyond_duct(folder: Path) -> Path:
+    """One GPU site G, one storage site S. G-S is 240 km = 1.200 ms (srlg duct1), inside
+    storage_latency_ms 2 ms; G>Z>S is 300 + 380 = 680 km = 3.400 ms. The storage traffic
+    cannot survive duct1 inside 2 ms."""
+    return write_dataset(
+        folder,
         [gpu_site("G", max_racks=8), transit("S", storage=1), transit("Z")],
         routes=[route("G", "S", 240, srlg="duct1"), route("G", "Z", 300), route("Z", "S", 380)],
         settings={
@@ -194,6 +194,12 @@ def test_protected_storage_with_no_disjoint_path_in_bound(tmp_path: Path) -> Non
             "resilience": {"link_protection": "diverse"},
         },
     )
+
+
+def test_protected_storage_with_no_disjoint_path_in_bound(tmp_path: Path) -> None:
+    # The storage traffic cannot survive duct1, so G gets no storage and no rack can be
+    # placed.
+    folder = storage_beyond_duct(tmp_path)
     with pytest.raises(InfeasibleError) as err:
         solve_dir(folder)
     msg = str(err.value)
@@ -347,22 +353,7 @@ def test_unprotectable_pairs_get_no_paths_and_keep_the_same_optimum(
 
 
 def test_unprotectable_storage_pair_gets_no_commodities(tmp_path: Path) -> None:
-    # The storage instance above: S-G cannot survive duct1 inside 2 ms.
-    folder = write_dataset(
-        tmp_path,
-        [gpu_site("G", max_racks=8), transit("S", storage=1), transit("Z")],
-        routes=[route("G", "S", 240, srlg="duct1"), route("G", "Z", 300), route("Z", "S", 380)],
-        settings={
-            "demand": {
-                "gpu_racks": 8,
-                "storage_pb": 1,
-                "storage_gbps_per_rack": 10,
-                "storage_gbps_per_pb": 1000,
-                "storage_latency_ms": 2,
-            },
-            "resilience": {"link_protection": "diverse"},
-        },
-    )
+    folder = storage_beyond_duct(tmp_path)  # S-G cannot survive duct1 inside 2 ms
     plan = plan_network(load_dataset(folder))
     assert plan.storage_pairs == [] and plan.storage_unprotected == [("S", "G")]
     assert plan.commodities == []

@@ -14,6 +14,16 @@ from model.cli import main
 from model.load import load_dataset
 from model.screen import first_design, restricted, shortlist
 
+#: One GPU rack (10 kW), 1 PB (0 kW), 100 Gbps of storage traffic each way per rack.
+ONE_RACK_1_PB = {
+    "gpu_racks": 1,
+    "storage_pb": 1,
+    "storage_kw_per_pb": 0,
+    "storage_copies": 1,
+    "storage_gbps_per_rack": 100,
+    "storage_gbps_per_pb": 1000,
+}
+
 
 def storage_far_from_cheap_gpus(tmp_path: Path, screen: int) -> Path:
     # One GPU rack of 10 kW; 1 PB of storage (0 kW) that only B may hold; 100 Gbps of
@@ -41,14 +51,7 @@ def storage_far_from_cheap_gpus(tmp_path: Path, screen: int) -> Path:
             }
         ],
         settings={
-            "demand": {
-                "gpu_racks": 1,
-                "storage_pb": 1,
-                "storage_kw_per_pb": 0,
-                "storage_copies": 1,
-                "storage_gbps_per_rack": 100,
-                "storage_gbps_per_pb": 1000,
-            },
+            "demand": ONE_RACK_1_PB,
             "solver": {"screen_gpu_sites": screen},
         },
     )
@@ -159,15 +162,7 @@ def storage_out_of_reach_of_the_cheapest(tmp_path: Path, latency_ms: float = 1.0
         sites,
         routes=[route("A", "C", 1000), route("B", "C", 10)],
         settings={
-            "demand": {
-                "gpu_racks": 1,
-                "storage_pb": 1,
-                "storage_kw_per_pb": 0,
-                "storage_copies": 1,
-                "storage_gbps_per_rack": 100,
-                "storage_gbps_per_pb": 1000,
-                "storage_latency_ms": latency_ms,
-            },
+            "demand": {**ONE_RACK_1_PB, "storage_latency_ms": latency_ms},
             "solver": {"screen_gpu_sites": 1},
         },
     )
