@@ -401,13 +401,15 @@ def plan_network(ds: Dataset, drop_unprotectable: bool = True) -> NetworkPlan:
         # Storage ids name the storage site: a site that holds both GPUs and storage may
         # appear in two pairs, (a, b) and (b, a), whose commodities would otherwise clash.
         tag = f"@{a}" if kind == "storage" else ""
-        ends = ((a, b), (b, a))
-        for (src, dst), rt in zip(ends, ways, strict=True):
-            note(f"{kind}:{src}>{dst}{tag}", kind, (src, dst), (a, b), bound, rt)
+        each = [
+            (f"{kind}:{src}>{dst}{tag}", src, dst, rt)
+            for (src, dst), rt in zip(((a, b), (b, a)), ways, strict=True)
+        ]
+        for cid, src, dst, rt in each:
+            note(cid, kind, (src, dst), (a, b), bound, rt)
         if drop_unprotectable and any(rt.uncovered for rt in ways):
             return False
-        for (src, dst), rt in zip(ends, ways, strict=True):
-            cid = f"{kind}:{src}>{dst}{tag}"
+        for cid, src, dst, rt in each:
             commodities.append(
                 Commodity(cid, kind, src, dst, (a, b), bound, protect, rt.paths, arc=rt.arc)
             )
