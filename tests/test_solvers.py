@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -267,11 +269,22 @@ def test_a_watchdog_stops_highs_when_it_overruns_its_time_limit(tmp_path: Path) 
     assert res.handover_s + res.run_s < 3.0 + 2.0  # stopped within a couple of seconds
 
 
+def slow_once_designed(data: Any) -> None:
+    """HiGHS's interrupt callback, 0.2 s a call once HiGHS has a design: a stand-in for the
+    long steps between HiGHS's checks, so that a small model is still running at the
+    watchdog on any machine (LEAVE_HIGHS_BEHIND does the same)."""
+    if data.mip_primal_bound < math.inf:
+        time.sleep(0.2)
+
+
 def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # HiGHS checks its interrupt only between some of its steps (at 200 generated sites one
-    # step took 150 s). Here the cancel does nothing at all: the run must still end
+    # step took 150 s). Here the cancel does nothing at all and, once HiGHS has a design,
+    # each of its checks takes 0.2 s (slow_once_designed), so it cannot prove the optimum
+    # before the watchdog however fast the machine (12 sites alone: 3.6 s, against the
+    # watchdog's 4.04 s and the grace's 1 s): the run must still end
     # STOP_GRACE_S after the watchdog, as a time limit, with the last improving design
     # HiGHS reported, its objective recomputed from the compiled objective.
     import model.highs_direct as hd
@@ -288,7 +301,13 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
     highs = DirectHighs()
     try:
         res = highs.solve(
-            m, time_limit=2.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4}
+            m,
+            time_limit=2.0,
+            rel_gap=0.0,
+            threads=1,
+            seed=0,
+            options={"time_limit": 1e4},
+            on_log=slow_once_designed,
         )
         assert highs.overtime and highs.abandoned
         assert res.handover_s + res.run_s < 2.0 * 1.02 + 2.0 + 1.0 + 1.0
@@ -305,6 +324,8 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
 
 LEAVE_HIGHS_BEHIND = """
 import sys
+import time
+import time
 import model.highs_direct as hd
 from model.build import build_model
 from model.load import load_dataset
@@ -313,7 +334,10 @@ ds = load_dataset(sys.argv[1])
 m, _ = build_model(ds, plan_network(ds))
 really_cancel, hd.cancel, hd.STOP_GRACE_S = hd.cancel, lambda h: None, 1.0
 solver = hd.DirectHighs()
-solver.solve(m, time_limit=2.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4})
+slow = lambda data: data.mip_primal_bound < float("inf") and time.sleep(0.2)
+solver.solve(
+    m, time_limit=2.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4}, on_log=slow
+)
 assert hd.left_behind()
 if sys.argv[2] == "exit_now":
     hd.exit_now(3)  # what solve.py does: at once, HiGHS still running
