@@ -196,3 +196,18 @@ def test_a_shortlist_out_of_time_is_not_doubled(
     ds = load_dataset(storage_out_of_reach_of_the_cheapest(tmp_path, latency_ms=10.0))
     assert first_design(ds, 1, 60.0) is None
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("limit", "elapsed", "after", "built", "budget"),
+    [
+        (600.0, 30.0, 9.0, 25.0, 60.0),  # 200 generated sites: 60 s, as before
+        (1800.0, 97.0, 13.0, 92.0, 138.0),  # 1,000 nodes: 1.5 × the full model's 92 s
+        (300.0, 97.0, 13.0, 92.0, 47.5),  # a quarter of what is left
+        (100.0, 1.0, 0.0, 1.0, 20.0),  # a fifth of the limit
+    ],
+)
+def test_first_design_budget_grows_with_the_full_models_build(
+    limit: float, elapsed: float, after: float, built: float, budget: float
+) -> None:
+    assert pipeline.first_design_budget(limit, elapsed, after, built) == approx(budget)
