@@ -3,6 +3,7 @@
 published value. Not a test.
 
     python bench/sndlib.py [--time-limit S] [--networks a,b,...] [--published] [--out FILE.csv]
+                           [--highs NAME=VALUE ...]
 
 One row per network and variant: every variant with a published value (PUBLISHED: ten
 rows over nine networks, germany50 twice), else U-U-M-N-C-A-N-N, or U-U-E-N-C-A-N-N where
@@ -171,7 +172,9 @@ def pick_variants(network: str, wanted: str | None = None) -> list[str]:
     return [v for v in PREFERENCE if v in have][:1]
 
 
-def bench_one(network: str, variant: str, limit: float, work: Path) -> dict:
+def bench_one(
+    network: str, variant: str, limit: float, work: Path, highs: dict[str, str] | None = None
+) -> dict:
     folder = NATIVE / network
     out = work / f"{network}-{variant}"
     subprocess.run(
@@ -189,6 +192,10 @@ def bench_one(network: str, variant: str, limit: float, work: Path) -> dict:
         capture_output=True,
     )
     meta = tomllib.loads((out / "settings.toml").read_text())["sndlib"]
+    if highs:  # HiGHS options by their own names, e.g. mip_heuristic_effort=0.3
+        with open(out / "settings.toml", "a") as fh:
+            fh.write("\n[solver.highs_options]\n")
+            fh.writelines(f"{k} = {v}\n" for k, v in sorted(highs.items()))
     row: dict = {"instance": network, "variant": variant, "checked": None}
     count = {
         n: len((out / f"{n}.csv").read_text().splitlines()) - 1
@@ -226,6 +233,14 @@ def bench_one(network: str, variant: str, limit: float, work: Path) -> dict:
     return row
 
 
+def highs_option(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` of ``--highs``, the value as TOML writes it."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value.strip()
+
+
 def fmt(v: object) -> str:
     if v is None:
         return "-"
@@ -246,6 +261,14 @@ def main() -> int:
         "compare with a published U-U-E value where an M model exists)",
     )
     p.add_argument(
+        "--highs",
+        action="append",
+        type=highs_option,
+        default=[],
+        metavar="NAME=VALUE",
+        help='a HiGHS option for every solve (TOML value: 0.3, true, "on"); repeatable',
+    )
+    p.add_argument(
         "--published",
         action="store_true",
         help="only the networks with a published value (every such variant: 10 rows)",
@@ -261,6 +284,7 @@ def main() -> int:
         names = list(dict.fromkeys(n for n, _ in PUBLISHED))
     else:
         names = sorted(p.name for p in NATIVE.iterdir())
+    highs = dict(args.highs)
     print(" | ".join(COLUMNS))
     rows = []
     with tempfile.TemporaryDirectory() as work:
@@ -269,7 +293,7 @@ def main() -> int:
             if not variants:
                 print(f"{net} | no supported model file")
             for variant in variants:
-                row = bench_one(net, variant, args.time_limit, Path(work))
+                row = bench_one(net, variant, args.time_limit, Path(work), highs)
                 rows.append(row)
                 print(" | ".join(fmt(row[c]) for c in COLUMNS), flush=True)
                 if args.out:
