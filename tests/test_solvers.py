@@ -325,7 +325,6 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
 LEAVE_HIGHS_BEHIND = """
 import sys
 import time
-import time
 import model.highs_direct as hd
 from model.build import build_model
 from model.load import load_dataset
