@@ -3,6 +3,8 @@ the test that uses it, with its hand-computed optimum beside it."""
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +192,11 @@ def two_sites(folder: Path, scenarios: list[dict] | None = None) -> Path:
         if scenarios is not None
         else [{"scenario": "big", "demand.gpu_racks": 8}],
     )
+
+
+def slow_once_designed(data: Any) -> None:
+    """HiGHS's interrupt callback, 0.2 s a call once HiGHS has a design: a stand-in for the
+    long steps between HiGHS's checks, so that a small model is still running at the
+    watchdog on any machine (tests/test_solvers.py, in the process and in a child)."""
+    if data.mip_primal_bound < math.inf:
+        time.sleep(0.2)

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
-from builders import REPO, two_sites
+from builders import REPO, slow_once_designed, two_sites
 from test_batch import THREE
 
 from model.cli import main
@@ -269,14 +267,6 @@ def test_a_watchdog_stops_highs_when_it_overruns_its_time_limit(tmp_path: Path) 
     assert res.handover_s + res.run_s < 3.0 + 2.0  # stopped within a couple of seconds
 
 
-def slow_once_designed(data: Any) -> None:
-    """HiGHS's interrupt callback, 0.2 s a call once HiGHS has a design: a stand-in for the
-    long steps between HiGHS's checks, so that a small model is still running at the
-    watchdog on any machine (LEAVE_HIGHS_BEHIND does the same)."""
-    if data.mip_primal_bound < math.inf:
-        time.sleep(0.2)
-
-
 def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -324,7 +314,8 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
 
 LEAVE_HIGHS_BEHIND = """
 import sys
-import time
+sys.path.insert(0, "tests")  # run from the checkout (cwd)
+from builders import slow_once_designed
 import model.highs_direct as hd
 from model.build import build_model
 from model.load import load_dataset
@@ -333,9 +324,14 @@ ds = load_dataset(sys.argv[1])
 m, _ = build_model(ds, plan_network(ds))
 really_cancel, hd.cancel, hd.STOP_GRACE_S = hd.cancel, lambda h: None, 1.0
 solver = hd.DirectHighs()
-slow = lambda data: data.mip_primal_bound < float("inf") and time.sleep(0.2)
 solver.solve(
-    m, time_limit=2.0, rel_gap=0.0, threads=1, seed=0, options={"time_limit": 1e4}, on_log=slow
+    m,
+    time_limit=2.0,
+    rel_gap=0.0,
+    threads=1,
+    seed=0,
+    options={"time_limit": 1e4},
+    on_log=slow_once_designed,
 )
 assert hd.left_behind()
 if sys.argv[2] == "exit_now":
