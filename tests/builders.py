@@ -197,6 +197,21 @@ def two_sites(folder: Path, scenarios: list[dict] | None = None) -> Path:
 def slow_once_designed(data: Any) -> None:
     """HiGHS's interrupt callback, 0.2 s a call once HiGHS has a design: a stand-in for the
     long steps between HiGHS's checks, so that a small model is still running at the
-    watchdog on any machine (tests/test_solvers.py, in the process and in a child)."""
+    watchdog on any machine."""
     if data.mip_primal_bound < math.inf:
         time.sleep(0.2)
+
+
+def solve_past_the_watchdog(solver: Any, m: Any) -> Any:
+    """``solver.solve`` of ``m`` with a 2 s limit that HiGHS itself is told to ignore
+    (its own limit 1e4 s, gap 0) and slow steps once it has a design
+    (tests/test_solvers.py, in the process and in a child)."""
+    return solver.solve(
+        m,
+        time_limit=2.0,
+        rel_gap=0.0,
+        threads=1,
+        seed=0,
+        options={"time_limit": 1e4},
+        on_log=slow_once_designed,
+    )

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
-from builders import REPO, slow_once_designed, two_sites
+from builders import REPO, solve_past_the_watchdog, two_sites
 from test_batch import THREE
 
 from model.cli import main
@@ -272,9 +272,9 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
 ) -> None:
     # HiGHS checks its interrupt only between some of its steps (at 200 generated sites one
     # step took 150 s). Here the cancel does nothing at all and, once HiGHS has a design,
-    # each of its checks takes 0.2 s (slow_once_designed), so it cannot prove the optimum
-    # before the watchdog however fast the machine (12 sites alone: 3.6 s, against the
-    # watchdog's 4.04 s and the grace's 1 s): the run must still end
+    # each of its checks takes 0.2 s (builders.solve_past_the_watchdog), so it cannot
+    # prove the optimum before the watchdog however fast the machine (12 sites alone:
+    # 3.6 s, against the watchdog's 4.04 s and the grace's 1 s): the run must still end
     # STOP_GRACE_S after the watchdog, as a time limit, with the last improving design
     # HiGHS reported, its objective recomputed from the compiled objective.
     import model.highs_direct as hd
@@ -290,15 +290,7 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
     monkeypatch.setattr(hd, "STOP_GRACE_S", 1.0)
     highs = DirectHighs()
     try:
-        res = highs.solve(
-            m,
-            time_limit=2.0,
-            rel_gap=0.0,
-            threads=1,
-            seed=0,
-            options={"time_limit": 1e4},
-            on_log=slow_once_designed,
-        )
+        res = solve_past_the_watchdog(highs, m)
         assert highs.overtime and highs.abandoned
         assert res.handover_s + res.run_s < 2.0 * 1.02 + 2.0 + 1.0 + 1.0
         assert res.termination == "maxTimeLimit" and not res.optimal and not res.interrupted
@@ -315,7 +307,7 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
 LEAVE_HIGHS_BEHIND = """
 import sys
 sys.path.insert(0, "tests")  # run from the checkout (cwd)
-from builders import slow_once_designed
+from builders import solve_past_the_watchdog
 import model.highs_direct as hd
 from model.build import build_model
 from model.load import load_dataset
@@ -324,15 +316,7 @@ ds = load_dataset(sys.argv[1])
 m, _ = build_model(ds, plan_network(ds))
 really_cancel, hd.cancel, hd.STOP_GRACE_S = hd.cancel, lambda h: None, 1.0
 solver = hd.DirectHighs()
-solver.solve(
-    m,
-    time_limit=2.0,
-    rel_gap=0.0,
-    threads=1,
-    seed=0,
-    options={"time_limit": 1e4},
-    on_log=slow_once_designed,
-)
+solve_past_the_watchdog(solver, m)
 assert hd.left_behind()
 if sys.argv[2] == "exit_now":
     hd.exit_now(3)  # what solve.py does: at once, HiGHS still running
