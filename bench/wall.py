@@ -4,6 +4,7 @@ the share of the wall spent outside HiGHS, peak memory. Not a test.
 
     python bench/wall.py [DATA ...] [--sites 100 200] [--seed 7] [--time-limit S]
                          [--screen N] [--extra "ARGS"] [--keep DIR] [--against REV]
+                         [--trace DIR]
 
 Each data set (a folder, or ``--sites N``: ``python -m model.synth --sites N --seed S``)
 is solved by ``python solve.py DATA --out <tmp> -q`` in a process of its own, one after
@@ -11,11 +12,14 @@ the other. Per run the table gives: status and gap (run.json), objective, wall s
 the whole process (start to exit, Python's start and imports included), wall / limit
 (the goal: ≤ 1.05 and at most 10 s over), HiGHS's own seconds (run.json ``highs_s``: the
 MIP, the first design and the pricing LPs), the share of the wall outside HiGHS, and the
-peak resident memory of the process (ru_maxrss).
+peak resident memory of the process (ru_maxrss) and, from the process's resident size
+sampled every half second (Linux), when in the run that peak came.
 ``--against REV``: side by side, each data set is also solved by ``solve.py`` of the git
 revision REV (checked out in a temporary worktree) at the same time as by this checkout's,
 so that both see the same machine; a row per version (``data@REV``) and a row of ratios
 (this / REV: wall, HiGHS seconds, peak memory).
+``--trace DIR``: the samples of each run as ``DIR/<data>.csv`` (``t_s,rss_mib``;
+``<data>@REV.csv`` for the other version), to plot or to line up with the HiGHS log.
 Timings are wall clock on whatever else the machine is running.
 """
 
@@ -28,11 +32,34 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SAMPLE_S = 0.5  # seconds between two samples of the resident size
+
+
+def _rss_mib(pid: int) -> float | None:
+    """The resident size of process ``pid`` in MiB (None: gone, or no /proc)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return None
+
+
+def _sample(pid: int, start: float, done: threading.Event, into: list) -> None:
+    """(seconds since ``start``, RSS MiB) every SAMPLE_S until ``done``."""
+    while not done.is_set():
+        rss = _rss_mib(pid)
+        if rss is not None:
+            into.append((time.perf_counter() - start, rss))
+        done.wait(SAMPLE_S)
 
 
 def run(data: Path, limit: float | None, extra: list[str], out: Path, repo: Path = REPO) -> dict:
@@ -42,13 +69,20 @@ def run(data: Path, limit: float | None, extra: list[str], out: Path, repo: Path
     args += extra
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(proc.pid, start, done, samples))
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)  # the wall is not rounded to a sample
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     err = proc.stderr.read() if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     folder = out / data.name / "base"
     row: dict = {"data": data.name, "exit": proc.returncode, "wall_s": wall}
     row["rss_gib"] = usage.ru_maxrss / 2**20  # KiB on Linux
+    row["samples"] = samples
     runjson = folder / "run.json"
     if runjson.exists():
         rec = json.loads(runjson.read_text())
@@ -93,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synth", default="", help="more model.synth arguments, one string")
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
     p.add_argument("--against", metavar="REV", help="also run git revision REV, side by side")
+    p.add_argument("--trace", type=Path, metavar="DIR", help="write each run's RSS samples here")
     args = p.parse_args(argv)
     extra = shlex.split(args.extra)
     print(f"solve.py {' '.join(extra)} (time limit {args.time_limit or 'of the data set'})")
@@ -157,7 +192,9 @@ def _report(
             before = old.result()
         before["data"] = f"{data.name}@{args.against}"
         print(fmt(before, args.time_limit), flush=True)
+        _trace(before, args.trace)
     print(fmt(row, args.time_limit), flush=True)
+    _trace(row, args.trace)
     if other is not None:
         ratios = [
             f"{key} {row.get(key) / before.get(key):.2f}"
@@ -171,6 +208,22 @@ def _report(
         print(f"|  | phases (s): {shown} |", flush=True)
     if row.get("error"):
         print(f"|  | {row['error']} |", flush=True)
+
+
+def _trace(row: dict, where: Path | None) -> None:
+    """When the run's largest sample came; the samples to ``where`` when given."""
+    samples = row.get("samples") or []
+    if samples:
+        t, rss = max(samples, key=lambda s: s[1])
+        print(
+            f"|  | {row['data']}: largest RSS sample {rss / 1024:.2f} GiB at {t:.0f} s of "
+            f"{row['wall_s']:.0f} s ({len(samples)} samples, one every {SAMPLE_S:g} s) |",
+            flush=True,
+        )
+    if where is not None and samples:
+        where.mkdir(parents=True, exist_ok=True)
+        lines = ["t_s,rss_mib"] + [f"{t:.2f},{rss:.1f}" for t, rss in samples]
+        (where / f"{row['data']}.csv").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
