@@ -103,8 +103,8 @@ def highs_seconds() -> float:
 
 @dataclass
 class Compiled:
-    """A Pyomo model as HiGHS sees it: column j is ``columns[j]``, row i is
-    ``rows[i]`` = (constraint, sense) with sense 0 (=), 1 (≤) or −1 (≥); ``matrix`` the
+    """A Pyomo model as HiGHS sees it: column j is ``columns[j]``, row i belongs to the
+    constraint ``rows[i]`` (a ranged constraint has two rows, its ≤ and its ≥); ``matrix`` the
     rows × columns coefficients (SciPy CSC). :meth:`highs_lp` makes the
     ``highspy.HighsLp`` HiGHS copies in (made per solve, not kept: at 200 generated sites
     it is some 60 MB)."""
@@ -169,7 +169,7 @@ class Compiled:
             changes["upper"] = np.where(self.integer, at, self.upper)
         if drop:
             keep = np.fromiter(
-                (con.parent_component().local_name not in drop for con, _ in self.rows),
+                (con.parent_component().local_name not in drop for con in self.rows),
                 dtype=bool,
                 count=len(self.rows),
             )
@@ -209,7 +209,10 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
         raise ValueError(f"expected one active objective, found {len(objectives)}")
     sign = 1.0 if objectives[0].sense == pyo.minimize else -1.0
     info = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=pyo.minimize)
-    columns, rows = list(info.columns), list(info.rows)
+    # The rows keep their constraints, not Pyomo's RowEntry tuples: those are allocated
+    # among the compiler's temporaries and, kept, pin the heap they sit in (at 200
+    # generated sites 97 of the compiled model's 149 MiB, measured with gc and a trim).
+    columns, rows = list(info.columns), [r.constraint for r in info.rows]
     n, nr = len(columns), len(rows)
     lower = np.empty(n)
     upper = np.empty(n)
@@ -220,7 +223,7 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
         upper[j] = math.inf if ub is None else ub
         integer[j] = v.is_integer()
     rhs = np.asarray(info.rhs, dtype=float).reshape(-1)
-    sense = np.fromiter((r[1] for r in rows), dtype=np.int8, count=nr)
+    sense = np.fromiter((r.bound_type for r in info.rows), dtype=np.int8, count=nr)
     row_lower = np.where(sense == 1, -math.inf, rhs)
     row_upper = np.where(sense == -1, math.inf, rhs)
     cost = info.c.toarray().reshape(-1) if n else np.zeros(0)
@@ -532,7 +535,7 @@ class DirectHighs:
         if want_duals and optimal and sol.dual_valid:
             duals: dict[Any, float] = {}
             row_dual = np.asarray(sol.row_dual) * compiled.sign
-            for (con, _), y in zip(compiled.rows, row_dual.tolist(), strict=True):
+            for con, y in zip(compiled.rows, row_dual.tolist(), strict=True):
                 duals[con] = duals.get(con, 0.0) + y
             self.duals = duals
         interrupted = status == _STATUS.kInterrupt and not self.overtime
