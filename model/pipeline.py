@@ -200,6 +200,7 @@ def _solve_and_write(
         )
         _write_infeasible(target, ds, rows, timings)
         raise
+    plan.forget_dropped()  # the precheck's messages were all they were kept for
     model, ix = _limited(ds, started, timings, "build", lambda: build_model(ds, plan, ix))
     paths, routing = _timed(timings, "colgen", lambda: root_columns(ds, PathSet(plan, ix, model)))
     plan, ix, model = paths.plan, paths.ix, paths.model

@@ -352,6 +352,30 @@ def test_unprotectable_pairs_get_no_paths_and_keep_the_same_optimum(
     assert racks_at(kept) == {"A": 2, "B": 2}
 
 
+def test_the_records_of_dropped_pairs_go_after_the_precheck_and_a_demands_stay(
+    tmp_path: Path,
+) -> None:
+    # The pipeline lets go of the dropped pairs' records once the precheck has read them
+    # (memory at 200 generated sites); a protected demand is never dropped, so its record,
+    # which an infeasible run's explanation reads, stays.
+    plan = plan_network(load_dataset(pairs_around_c(tmp_path / "d")))
+    assert len(plan.unprotectable) == 4  # A-C and B-C, both ways
+    plan.forget_dropped()
+    assert plan.unprotectable == []
+    assert plan.sync_unprotected == [("A", "C"), ("B", "C")]  # the model still needs these
+    folder = write_dataset(
+        tmp_path / "x",
+        [transit("X"), transit("Y"), transit("Z")],
+        routes=[route("X", "Y", 100), route("X", "Z", 150), route("Z", "Y", 150)],
+        demands=[{"src": "X", "dst": "Y", "gbps": 10, "max_latency_ms": 1, "protected": 1}],
+    )
+    plan = plan_network(load_dataset(folder))
+    before = list(plan.unprotectable)
+    assert [(u.kind, u.failure) for u in before] == [("demand", "route:X-Y")]
+    plan.forget_dropped()
+    assert plan.unprotectable == before
+
+
 def test_unprotectable_storage_pair_gets_no_commodities(tmp_path: Path) -> None:
     folder = storage_beyond_duct(tmp_path)  # S-G cannot survive duct1 inside 2 ms
     plan = plan_network(load_dataset(folder))
