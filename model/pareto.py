@@ -152,6 +152,7 @@ class _Front:
             self.plan = plan
             self.ix = build_index(ds, plan)
             check_feasibility(ds, plan, self.ix)
+            plan.forget_dropped()  # as the pipeline does: only the precheck reads them
         self.model: pyo.ConcreteModel | None = None
         self.solver: WarmStartHighs | None = None
         self.build_s = 0.0

@@ -369,6 +369,8 @@ def prepare_horizon(ds: Dataset, timings: dict[str, float]) -> Horizon:
     problems = _timed(timings, "validate", precheck)
     if problems:
         raise InfeasibleError("the requirements cannot all be met", problems)
+    for plan in plans:  # as the pipeline does: only the precheck reads them
+        plan.forget_dropped()
     return Horizon(periods, dfs, dss, plans, ixs)
 
 
