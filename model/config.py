@@ -174,18 +174,27 @@ class Resilience(_Section):
 
 
 MAX_LIFETIME_YEARS = 100.0  # beyond a century the annuity is the interest alone
+#: below about five weeks the annuity is not a yearly cost (1e-15 years gave a capital
+#: recovery factor of 1e15 and a division by zero, found by the fuzz tests)
+MIN_LIFETIME_YEARS = 0.1
 
 
 class Lifetimes(_Section):
     site: float = Field(
         20.0,
-        gt=0,
+        ge=MIN_LIFETIME_YEARS,
         le=MAX_LIFETIME_YEARS,
         description="years: sites, facility build, route lighting",
     )
-    cooling: float = Field(15.0, gt=0, le=MAX_LIFETIME_YEARS, description="years: cooling plant")
-    router: float = Field(5.0, gt=0, le=MAX_LIFETIME_YEARS, description="years: routers")
-    optics: float = Field(5.0, gt=0, le=MAX_LIFETIME_YEARS, description="years: link optics")
+    cooling: float = Field(
+        15.0, ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS, description="years: cooling plant"
+    )
+    router: float = Field(
+        5.0, ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS, description="years: routers"
+    )
+    optics: float = Field(
+        5.0, ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS, description="years: link optics"
+    )
 
 
 class Economics(_Section):
@@ -200,13 +209,14 @@ class Economics(_Section):
 
     def crf(self, asset_class: str) -> float:
         """Capital recovery factor i(1+i)^n/((1+i)^n−1); 1/n when i = 0. (n ≤ 100 and
-        i < 1 keep (1+i)^n below 2^100.)"""
+        i < 1 keep (1+i)^n below 2^100.) (1+i)^n − 1 is taken as expm1(n·log1p(i)): where
+        1 + i rounds to 1 (i = 1e-17) the plain difference was 0, a division by zero."""
         n = getattr(self.lifetime_years, asset_class)
         i = self.discount_rate
         if i == 0:
             return 1.0 / n
-        growth = (1.0 + i) ** n
-        return i * growth / (growth - 1.0)
+        rate = n * math.log1p(i)
+        return i * math.exp(rate) / math.expm1(rate)
 
 
 class Network(_Section):

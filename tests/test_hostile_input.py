@@ -24,6 +24,7 @@ from builders import REPO, dump_toml
 
 from model import tables as tables_module
 from model.cli import main
+from model.config import Economics
 from model.errors import InputError
 from model.load import check_scenario_name, load_dataset
 from model.verify import cli as verify_cli
@@ -499,6 +500,30 @@ def test_a_lifetime_beyond_a_century_is_refused(japan: Path, years: float) -> No
     set_setting(japan, "economics", "lifetime_years", {"site": years})
     msg = load_error(japan)
     assert "lifetime_years.site" in msg and "less than or equal to 100" in msg
+
+
+@pytest.mark.parametrize("years", [1e-15, 0.09])
+def test_a_lifetime_under_a_tenth_of_a_year_is_refused(
+    japan: Path, tmp_path: Path, years: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1e-15 years made the capital recovery factor divide by zero: a traceback, exit 1.
+    set_setting(japan, "economics", "lifetime_years", {"site": years})
+    msg = load_error(japan)
+    assert "lifetime_years.site" in msg and "greater than or equal to 0.1" in msg
+    code, out = run_cli([str(japan), "--out", str(tmp_path / "out"), "-q"], capsys)
+    assert code == 2 and "greater than or equal to 0.1" in out
+
+
+def test_a_discount_rate_too_small_to_change_one_still_annualises() -> None:
+    # 1 + 1e-17 is 1.0 in floating point: (1 + i)^n − 1 was 0, a division by zero. The
+    # factor is then 1/n to within the rate (i(1+i)^n/((1+i)^n − 1) → 1/n as i → 0).
+    eco = Economics(discount_rate=1e-17, lifetime_years={"site": 20, "cooling": 0.1})
+    assert eco.crf("site") == pytest.approx(1 / 20, rel=1e-12)
+    assert eco.crf("cooling") == pytest.approx(10, rel=1e-12)
+    # and where the rate is plain, the textbook value: 8 % over 20 years
+    assert Economics(discount_rate=0.08).crf("site") == pytest.approx(
+        0.08 * 1.08**20 / (1.08**20 - 1), rel=1e-14
+    )
 
 
 def test_a_bool_scenario_override_is_not_a_number(japan: Path) -> None:
