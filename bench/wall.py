@@ -4,7 +4,7 @@ the share of the wall spent outside HiGHS, peak memory. Not a test.
 
     python bench/wall.py [DATA ...] [--sites 100 200] [--seed 7] [--time-limit S]
                          [--screen N] [--extra "ARGS"] [--keep DIR] [--against REV]
-                         [--trace DIR]
+                         [--trace DIR] [--solver-seeds K ...] [--jobs N]
 
 Each data set (a folder, or ``--sites N``: ``python -m model.synth --sites N --seed S``)
 is solved by ``python solve.py DATA --out <tmp> -q`` in a process of its own, one after
@@ -20,6 +20,11 @@ so that both see the same machine; a row per version (``data@REV``) and a row of
 (this / REV: wall, HiGHS seconds, peak memory).
 ``--trace DIR``: the samples of each run as ``DIR/<data>.csv`` (``t_s,rss_mib``;
 ``<data>@REV.csv`` for the other version), to plot or to line up with the HiGHS log.
+``--solver-seeds K ...``: each data set once per HiGHS random seed (``solve.py --seed K``),
+a row per seed (``data+seedK``) and a row of the spread: how many runs ended optimal, and
+the least, median and largest gap, wall and peak. A large model's search path, and with it
+the gap at the limit and the peak, changes with the seed (and with the last bit of a cost
+coefficient): one run is one draw. ``--jobs N`` runs N of those at once (default 1).
 Timings are wall clock on whatever else the machine is running.
 """
 
@@ -34,8 +39,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_S = 0.5  # seconds between two samples of the resident size
@@ -128,7 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep data sets here")
     p.add_argument("--against", metavar="REV", help="also run git revision REV, side by side")
     p.add_argument("--trace", type=Path, metavar="DIR", help="write each run's RSS samples here")
+    p.add_argument(
+        "--solver-seeds", type=int, nargs="+", metavar="K", help="one run per HiGHS seed K"
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="seeded runs at once")
     args = p.parse_args(argv)
+    if args.solver_seeds and args.against:
+        p.error("--solver-seeds and --against: one comparison at a time")
+    if args.jobs < 1:
+        p.error("--jobs must be at least 1")
     extra = shlex.split(args.extra)
     print(f"solve.py {' '.join(extra)} (time limit {args.time_limit or 'of the data set'})")
     print(
@@ -169,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         try:
             for data in folders:
-                _report(data, args, extra, Path(tmp), other)
+                if args.solver_seeds:
+                    _seeds(data, args, extra, Path(tmp))
+                else:
+                    _report(data, args, extra, Path(tmp), other)
         finally:
             if other is not None:
                 subprocess.run(
@@ -208,6 +226,43 @@ def _report(
         print(f"|  | phases (s): {shown} |", flush=True)
     if row.get("error"):
         print(f"|  | {row['error']} |", flush=True)
+
+
+def _seeds(data: Path, args: argparse.Namespace, extra: list[str], tmp: Path) -> None:
+    """One run of ``data`` per seed, ``args.jobs`` at a time, then the spread."""
+
+    def one(seed: int) -> dict:
+        row = run(data, args.time_limit, [*extra, "--seed", str(seed)], tmp / f"seed{seed}")
+        row["data"] = f"{data.name}+seed{seed}"
+        return row
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        rows = list(pool.map(one, args.solver_seeds))
+    for row in rows:
+        print(fmt(row, args.time_limit), flush=True)
+        _trace(row, args.trace)
+        if row.get("error"):
+            print(f"|  | {row['error']} |", flush=True)
+    print(f"|  | {data.name}, seeds {' '.join(map(str, args.solver_seeds))}: {spread(rows)} |")
+
+
+def spread(rows: list[dict]) -> str:
+    """Optimal runs out of all, and least / median / largest gap, wall and peak."""
+
+    def mmm(values: list[float], show: Callable[[float], str]) -> str:
+        values = sorted(values)
+        if not values:
+            return "none"
+        return " / ".join(show(v) for v in (values[0], median(values), values[-1]))
+
+    optimal = sum(row.get("status") == "optimal" for row in rows)
+    gaps = [row["gap"] for row in rows if row.get("gap") is not None]
+    return (
+        f"optimal {optimal} of {len(rows)}; least / median / largest: "
+        f"gap {mmm(gaps, lambda g: f'{g:.2%}')}, "
+        f"wall {mmm([row['wall_s'] for row in rows], lambda w: f'{w:.1f} s')}, "
+        f"peak {mmm([row['rss_gib'] for row in rows], lambda r: f'{r:.2f} GiB')}"
+    )
 
 
 def _trace(row: dict, where: Path | None) -> None:
