@@ -209,10 +209,8 @@ def _report(
             row = run(data, args.time_limit, extra, tmp / "out")
             before = old.result()
         before["data"] = f"{data.name}@{args.against}"
-        print(fmt(before, args.time_limit), flush=True)
-        _trace(before, args.trace)
-    print(fmt(row, args.time_limit), flush=True)
-    _trace(row, args.trace)
+        _show(before, args)
+    _show(row, args)
     if other is not None:
         ratios = [
             f"{key} {row.get(key) / before.get(key):.2f}"
@@ -239,8 +237,7 @@ def _seeds(data: Path, args: argparse.Namespace, extra: list[str], tmp: Path) ->
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(one, args.solver_seeds))
     for row in rows:
-        print(fmt(row, args.time_limit), flush=True)
-        _trace(row, args.trace)
+        _show(row, args)
         if row.get("error"):
             print(f"|  | {row['error']} |", flush=True)
     print(f"|  | {data.name}, seeds {' '.join(map(str, args.solver_seeds))}: {spread(rows)} |")
@@ -263,6 +260,12 @@ def spread(rows: list[dict]) -> str:
         f"wall {mmm([row['wall_s'] for row in rows], lambda w: f'{w:.1f} s')}, "
         f"peak {mmm([row['rss_gib'] for row in rows], lambda r: f'{r:.2f} GiB')}"
     )
+
+
+def _show(row: dict, args: argparse.Namespace) -> None:
+    """A run's row of the table, then when its peak came (and its samples, ``--trace``)."""
+    print(fmt(row, args.time_limit), flush=True)
+    _trace(row, args.trace)
 
 
 def _trace(row: dict, where: Path | None) -> None:
