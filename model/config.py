@@ -294,8 +294,8 @@ class SolverSettings(_Section):
     threads: int = Field(
         1,
         ge=1,
-        description="solver threads (1 is fully deterministic; 2 or more switch on HiGHS's "
-        "parallel tree search)",
+        description="solver threads (2 or more switch on HiGHS's parallel tree search); "
+        "sets of more than 80 sites get 2 when no count is named",
     )
     seed: int = Field(0, ge=0, description="solver random seed")
     name: str = Field(

@@ -27,7 +27,8 @@ from model.cli import main
 from model.config import SolverSettings
 from model.errors import EXIT_INPUT
 from model.highs_direct import DirectHighs, compile_model
-from model.pipeline import SolveOptions, run_scenario
+from model.load import load_dataset
+from model.pipeline import AUTO_THREADS_SITES, SolveOptions, effective, run_scenario
 from model.progress import Progress
 from model.solver import solve
 from model.synth import main as synth
@@ -136,6 +137,31 @@ def test_two_threads_search_the_tree_in_parallel_and_find_the_same_optimum(
     res = run_scenario(ds, "split", None, SolveOptions(threads=2))
     assert res.outcome.status == "optimal"
     assert res.outcome.objective == pytest.approx(EXPECTED["split"])
+
+
+def test_sets_of_more_than_80_sites_get_two_threads_unless_a_count_is_named(
+    tmp_path: Path,
+) -> None:
+    # more than AUTO_THREADS_SITES sites and no count anywhere: 2; a count in settings.toml,
+    # in the scenario or on the command line (even 1) is kept; 80 sites or fewer keep 1
+    assert AUTO_THREADS_SITES == 80
+    for n in (80, 81):
+        assert synth(["--sites", str(n), "--seed", "2", str(tmp_path / f"s{n}")]) == 0
+
+    def threads(name: str, scenario: str = "base", opts: SolveOptions | None = None) -> int:
+        ds = load_dataset(tmp_path / name, scenario)
+        return effective(ds, opts or SolveOptions()).settings.solver.threads
+
+    assert threads("s80") == 1
+    assert threads("s81") == 2
+    assert threads("s81", opts=SolveOptions(threads=1)) == 1
+    assert threads("s81", opts=SolveOptions(threads=3)) == 3
+    (tmp_path / "s81" / "scenarios.csv").write_text("scenario,solver.threads\nbase,\none,1\n")
+    assert threads("s81") == 2
+    assert threads("s81", "one") == 1
+    with (tmp_path / "s81" / "settings.toml").open("a") as f:
+        f.write("\n[solver]\nthreads = 1\n")
+    assert threads("s81") == 1
 
 
 def test_lp_duals_follow_pyomos_sign_convention() -> None:
