@@ -94,9 +94,10 @@ def within_limit(ds: Dataset, started: float, phase: str) -> None:
 
 #: Sets of more than this many sites are solved with two HiGHS threads (HiGHS's parallel
 #: tree search) unless ``[solver] threads``, the scenario or ``--threads`` names a count.
-#: Measured alone on 2 cores (docs/model.md): 100 generated sites at 300 s, gap 7.21 % →
-#: 4.63 %; 200 at 600 s over seeds 0/1/2, optimal / 2.28 % / optimal → optimal / 1.77 % /
-#: optimal. Smaller sets solve at or near the root, where a second thread adds nothing.
+#: Measured alone on 2 cores (docs/model.md): 100 generated sites at 300 s over seeds 0/1,
+#: 7.21 % / 7.73 % → 4.63 % / optimal (seed 2 optimal too); 200 at 600 s over seeds 0/1/2,
+#: optimal / 2.28 % / optimal → optimal / 1.77 % / optimal. Smaller sets solve at or near
+#: the root, where a second thread adds nothing.
 AUTO_THREADS_SITES = 80
 
 
