@@ -15,6 +15,7 @@ import pandas as pd
 
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
+from model.config import AUTO_THREADS_SITES
 from model.deadline import Deadline, deadline
 from model.errors import (
     DesignCheckError,
@@ -92,18 +93,10 @@ def within_limit(ds: Dataset, started: float, phase: str) -> None:
     Deadline(started, ds.settings.solver.time_limit_s).check(phase, ended=True)
 
 
-#: Sets of more than this many sites are solved with two HiGHS threads (HiGHS's parallel
-#: tree search) unless ``[solver] threads``, the scenario or ``--threads`` names a count.
-#: Measured alone on 2 cores (docs/model.md): 100 generated sites at 300 s over seeds 0/1,
-#: 7.21 % / 7.73 % → 4.63 % / optimal (seed 2 optimal too); 200 at 600 s over seeds 0/1/2,
-#: optimal / 2.28 % / optimal → optimal / 1.77 % / optimal. Smaller sets solve at or near
-#: the root, where a second thread adds nothing.
-AUTO_THREADS_SITES = 80
-
-
 def effective(ds: Dataset, opts: SolveOptions) -> Dataset:
     """The data set with command-line solver options applied to its settings, and two
-    threads on sets of more than ``AUTO_THREADS_SITES`` sites where nothing names a count."""
+    threads on sets of more than ``AUTO_THREADS_SITES`` sites (model/config.py) where nothing
+    names a count."""
     changes = {k: v for k, v in vars(opts).items() if v is not None}
     if (
         "threads" not in changes

@@ -24,11 +24,11 @@ from builders import REPO, solve_past_the_watchdog, two_sites
 from test_batch import THREE
 
 from model.cli import main
-from model.config import SolverSettings
+from model.config import AUTO_THREADS_SITES, SolverSettings
 from model.errors import EXIT_INPUT
 from model.highs_direct import DirectHighs, compile_model
 from model.load import load_dataset
-from model.pipeline import AUTO_THREADS_SITES, SolveOptions, effective, run_scenario
+from model.pipeline import SolveOptions, effective, run_scenario
 from model.progress import Progress
 from model.solver import solve
 from model.synth import main as synth
