@@ -141,6 +141,21 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
     shared = s.network.capacity_sharing == "shared"
     loads: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     route_traffic: dict[str, float] = defaultdict(float)
+    # Storage traffic is also bounded as a whole: its commodities' demands are h_{a,b}, and
+    # Σ h = storage_gbps_per_rack × gpu_racks (each GPU rack's storage bandwidth), once per
+    # commodity of a pair (a read and a checkpoint write). So a route carries at most
+    # (most paths of one storage commodity crossing it) × that total, however many storage
+    # commodities may cross it. Without it a route's units were bounded by the sum of every
+    # storage pair's own bound (median 1.7 million units at 100 generated sites), so large
+    # that lit = units/max_units fell within HiGHS's integrality tolerance of 0 (1e-6):
+    # a design could carry a unit on an unlit route with no routers at its ends.
+    per_pair: dict[tuple[str, str], int] = defaultdict(int)
+    for c in plan.commodities:
+        if c.kind == "storage" and not c.arc:
+            per_pair[c.pair] += 1
+    storage_gbps = max(per_pair.values(), default=0) * dem.storage_gbps_per_rack * dem.gpu_racks
+    storage_traffic: dict[str, float] = defaultdict(float)
+    storage_paths: dict[str, int] = defaultdict(int)
     paths = []
     for ci, c in enumerate(plan.commodities):
         check("index")
@@ -154,7 +169,14 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
         # Unprotected traffic needs no more than its demand in total; protected traffic no
         # more than its demand on each path (more never helps a survival row).
         for r, n_paths in crossed.items():
-            route_traffic[r] += commodity_ub[ci] * (n_paths if c.protected else 1)
+            n = n_paths if c.protected else 1
+            if c.kind == "storage":
+                storage_traffic[r] += commodity_ub[ci] * n
+                storage_paths[r] = max(storage_paths[r], n)
+            else:
+                route_traffic[r] += commodity_ub[ci] * n
+    for r, load in storage_traffic.items():
+        route_traffic[r] += min(load, storage_paths[r] * storage_gbps)
 
     # Exact routing: one arc flow per source, route and direction for commodities routed
     # over all paths; such a commodity may cross any usable route.

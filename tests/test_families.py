@@ -305,6 +305,39 @@ def test_storage_latency_bound_keeps_gpus_near_storage(tmp_path: Path) -> None:
     assert sorted(flows["path"]) == ["G1>S", "S>G1"]
 
 
+def test_storage_traffic_bounds_route_units_as_a_whole(tmp_path: Path) -> None:
+    # G (GPU, 10 racks at most) and storage sites S1, S2, S3, each joined to G through the
+    # hub X. Each storage pair (a read and a write) may carry up to 100 Gbps × 10 racks =
+    # 1,000 Gbps per commodity: 6,000 Gbps over X–G, 60 units of zr. But the 2 racks asked
+    # for draw 100 × 2 = 200 Gbps of reads and as much of writes in all, so no route
+    # carries more than 400 Gbps of storage traffic: 4 units. Optimum: 1 PB at one of the
+    # three (a tie), 200 Gbps each way over S–X and X–G, 2 units each: 4 × 7 = 28.
+    sites = [gpu_site("G", max_racks=10), {"site": "X", "lat": 35, "lon": 139}] + [
+        {"site": s, "lat": 35, "lon": 139, "storage": 1} for s in ("S1", "S2", "S3")
+    ]
+    folder = write_dataset(
+        tmp_path,
+        sites,
+        routes=[route(s, "X", 100) for s in ("S1", "S2", "S3")] + [route("X", "G", 100)],
+        settings={
+            "demand": {
+                "gpu_racks": 2,
+                "rack_kw": 1,
+                "storage_pb": 1,
+                "storage_gbps_per_rack": 100,
+                "storage_gbps_per_pb": 100000,
+                "storage_latency_ms": 10,
+            }
+        },
+    )
+    ds = load_dataset(folder)
+    plan = plan_network(ds)
+    assert sorted(c.kind for c in plan.commodities) == ["storage"] * 6
+    assert build_index(ds, plan).route_units_ub == {"S1-X": 4, "S2-X": 4, "S3-X": 4, "X-G": 4}
+    res = solve_dir(folder)
+    assert res.outcome.status == "optimal" and res.outcome.objective == approx(28)
+
+
 def test_storage_without_tight_bound_prefers_cheap_site(tmp_path: Path) -> None:
     # Bound 10 ms: 4 racks at G2 (4 × 1 = 4) plus one unit on G2–S (7) → 11.
     res = solve_dir(storage_instance(tmp_path / "loose", 10.0))
