@@ -17,6 +17,7 @@ from model.families.links import (
 from model.families.macsec import add_macsec
 from model.families.objective import add_objective
 from model.families.power import add_cooling, add_power
+from model.families.relays import add_relay_rows
 from model.families.replication import add_replication
 from model.families.resilience import add_protection
 from model.families.routers import add_routers
@@ -61,6 +62,7 @@ def build_model(
     add_connectivity(m, ds, ix, plan)  # demands between parts need a tree of units
     check("build")
     add_protection(m, ds, ix, plan)  # survive any single SRLG failure
+    add_relay_rows(m, ds, ix, plan)  # a scale-across pair pays for its cheapest relays
     check("build")
     add_objective(m, ds, ix)  # annualised cost + power weight
     return m, ix

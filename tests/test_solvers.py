@@ -278,12 +278,14 @@ def test_highs_options_reach_highs_and_a_refused_one_is_an_input_error(
 def test_a_watchdog_stops_highs_when_it_overruns_its_time_limit(tmp_path: Path) -> None:
     # HiGHS's own limit lifted through highs_options: only the watchdog, at 1.02 × the
     # limit + 2 s, can stop it. It ends as a time limit, not as a Ctrl-C (no Interrupted).
-    assert synth(["--sites", "12", "--seed", "3", str(tmp_path / "s12")]) == 0
+    # 40 generated sites: HiGHS needs more than 20 s for a gap of 0 (12 sites, used until
+    # the relay rows, now take 1.3 s, less than the watchdog's 3.04 s).
+    assert synth(["--sites", "40", "--seed", "3", str(tmp_path / "s40")]) == 0
     from model.build import build_model
     from model.load import load_dataset
     from model.network import plan_network
 
-    ds = load_dataset(tmp_path / "s12")
+    ds = load_dataset(tmp_path / "s40")
     m, _ = build_model(ds, plan_network(ds))
     highs = DirectHighs()
     res = highs.solve(

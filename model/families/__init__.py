@@ -11,6 +11,8 @@ STRENGTHENING = (
     "compute_zone_cap_cool",
     "traffic_sync_partner",
     "traffic_sync_lit",
+    "traffic_relay_pair",
+    "traffic_relay_gpu",
     "power_rack_it",
     "power_norack_it",
 )
