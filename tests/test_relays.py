@@ -182,3 +182,18 @@ def test_a_gpu_site_row_takes_only_partners_of_other_zones(tmp_path: Path) -> No
     res = solve_dir(folder)
     assert res.outcome.status == "optimal" and res.outcome.objective == approx(62)
     assert set(res.tables.sites.query("gpu_racks > 0")["site"]) == {"A", "B"}
+
+
+def test_relay_rows_stop_above_the_strengthening_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Like the other scale-across rows, only up to STRENGTHEN_MAX_GPU_SITES GPU-capable
+    # sites (measured at 200 generated sites: no gain, more memory). The instance has two.
+    import model.families.relays as relays
+
+    folder = relay_instance(tmp_path, False)
+    monkeypatch.setattr(relays, "STRENGTHEN_MAX_GPU_SITES", 1)
+    m = built(folder)
+    assert not hasattr(m, "traffic_relay_pair") and not hasattr(m, "traffic_relay_gpu")
+    monkeypatch.setattr(relays, "STRENGTHEN_MAX_GPU_SITES", 2)
+    assert len(built(folder).traffic_relay_pair) == 1
