@@ -150,15 +150,13 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
     # that lit = units/max_units fell within HiGHS's integrality tolerance of 0 (1e-6):
     # a design could carry a unit on an unlit route with no routers at its ends.
     per_pair: dict[tuple[str, str], int] = defaultdict(int)
-    for c in plan.commodities:
-        if c.kind == "storage" and not c.arc:
-            per_pair[c.pair] += 1
-    storage_gbps = max(per_pair.values(), default=0) * dem.storage_gbps_per_rack * dem.gpu_racks
     storage_traffic: dict[str, float] = defaultdict(float)
     storage_paths: dict[str, int] = defaultdict(int)
     paths = []
     for ci, c in enumerate(plan.commodities):
         check("index")
+        if c.kind == "storage" and not c.arc:
+            per_pair[c.pair] += 1
         crossed: dict[str, int] = defaultdict(int)
         for pi, p in enumerate(c.paths):
             key = (ci, pi)  # one tuple per path, shared by every route's list it is in
@@ -175,6 +173,7 @@ def build_index(ds: Dataset, plan: NetworkPlan) -> ModelIndex:
                 storage_paths[r] = max(storage_paths[r], n)
             else:
                 route_traffic[r] += commodity_ub[ci] * n
+    storage_gbps = max(per_pair.values(), default=0) * dem.storage_gbps_per_rack * dem.gpu_racks
     for r, load in storage_traffic.items():
         route_traffic[r] += min(load, storage_paths[r] * storage_gbps)
 

@@ -208,6 +208,14 @@ class NetworkPlan:
     user_pairs: list[tuple[str, str]] = field(default_factory=list)
     user_blocked: dict[str, list[tuple[str, float | None]]] = field(default_factory=dict)
 
+    def failures_by_route(self) -> dict[str, list[str]]:
+        """Route → the failures that cut it, in the order of ``failures``."""
+        out: dict[str, list[str]] = {}
+        for f, routes in self.failures.items():
+            for r in routes:
+                out.setdefault(r, []).append(f)
+        return out
+
     def forget_dropped(self) -> None:
         """Let go of the :class:`Unprotectable` records of the storage and scale-across
         pairs the plan dropped (``storage_unprotected``, ``sync_unprotected``) once the

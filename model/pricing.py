@@ -199,10 +199,7 @@ def price(lp: LPSolution, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> Pri
             value = abs(duals.get(prot[c, f], 0.0))
             if value > 1e-12 * scale:
                 mu.setdefault(c, {})[f] = value
-    route_fail: dict[str, list[str]] = {}
-    for f, rs in plan.failures.items():
-        for r in rs:
-            route_fail.setdefault(r, []).append(f)
+    route_fail = plan.failures_by_route()
     hop_us = ds.settings.network.hop_latency_us
     finder = plan.finder
     improving, worst, undecided = 0, 0.0, 0

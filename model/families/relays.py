@@ -45,7 +45,7 @@ COVER_SEARCH_NODES = 20_000
 def relay_floor(
     com: Commodity,
     protected: bool,
-    route_fails: dict[str, tuple[str, ...]],
+    route_fails: dict[str, list[str]],
     forced: dict[str, bool | None],
     site_cost: dict[str, float],
     route_cost: dict[str, float],
@@ -120,15 +120,14 @@ def add_relay_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Netw
     dem = ds.settings.demand
     if dem.sync_gbps <= 0 or not 1 < len(ix.gpu_sites) <= STRENGTHEN_MAX_GPU_SITES:
         return
-    if not len(m.SYNC_PAIRS):
+    if not m.SYNC_PAIRS:
         return
     econ = ds.settings.economics
     crf_site, crf_router = econ.crf("site"), econ.crf("router")
     routes, sites = ds.routes, ds.sites
     n_min = ds.settings.resilience.min_routers_per_site
-    cheapest_router = (
-        min(crf_router * ds.routers.at[x, "capex_usd"] for x in ix.models) if ix.models else 0.0
-    )
+    router_capex = {x: crf_router * ds.routers.at[x, "capex_usd"] for x in ix.models}
+    cheapest_router = min(router_capex.values(), default=0.0)
     lit = set(m.LIT_ROUTES)
     forced: dict[str, bool | None] = {
         r: (r in lit or None) if routes.at[r, "existing_gbps"] <= 0 else False for r in ix.routes
@@ -141,11 +140,7 @@ def add_relay_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Netw
     route_cost = {
         r: crf_site * routes.at[r, "build_capex_usd"] if r in lit else 0.0 for r in ix.routes
     }
-    route_fails: dict[str, list[str]] = {}
-    for f, rs in plan.failures.items():
-        for r in rs:
-            route_fails.setdefault(r, []).append(f)
-    fails = {r: tuple(fs) for r, fs in route_fails.items()}
+    fails = plan.failures_by_route()
     protected_share = ds.settings.resilience.protected_share > 0
 
     floor: dict[tuple[str, str], tuple[float, set[str], set[str]]] = {}
@@ -158,8 +153,7 @@ def add_relay_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Netw
             com, com.protected and protected_share, fails, forced, site_cost, route_cost
         )
 
-    # The annualised cost terms of each site and route, looked up once.
-    router_capex = {x: crf_router * ds.routers.at[x, "capex_usd"] for x in ix.models}
+    # The annualised cost terms of each site, looked up once.
     site_terms: dict[str, list] = {}
     for v in ix.sites:
         terms = []
@@ -191,11 +185,12 @@ def add_relay_rows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Netw
     # With zone survival a GPU site a has a partner outside its zone: the racks outside
     # zone(a) are at least survival_racks ≥ 1, and a site with racks hosts GPUs, so
     # pair_{a,b} ≥ gpu_a + gpu_b − 1 = 1 for some GPU site b of another zone.
+    # SYNC_PAIRS holds no pair that cannot both host GPUs (blocked by latency or
+    # unprotectable: plan_network keeps those out).
     zone = ds.sites["zone"].to_dict()
-    apart = {(a, b) for a, b, _ in plan.sync_blocked} | set(plan.sync_unprotected)
     mine: dict[str, list[tuple[str, str]]] = {s: [] for s in ix.gpu_sites}
     for a, b in m.SYNC_PAIRS:
-        if (a, b) in apart or zone[a] == zone[b]:  # cannot both host GPUs, or same zone
+        if zone[a] == zone[b]:
             continue
         mine[a].append((a, b))
         mine[b].append((a, b))

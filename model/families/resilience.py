@@ -22,10 +22,7 @@ def protection_rows(plan: NetworkPlan, ix: ModelIndex) -> list[tuple[int, str]]:
     another failure g's needs none either: the paths surviving g are among those surviving
     f, so g's row implies f's. Failures that cut the same paths share one row (the first
     by id names it). What is left is one row per maximal set of cut paths."""
-    route_fail: dict[str, list[str]] = {}
-    for f, routes in plan.failures.items():
-        for r in routes:
-            route_fail.setdefault(r, []).append(f)
+    route_fail = plan.failures_by_route()
     rows = []
     for c, com in enumerate(plan.commodities):
         if not com.protected:
