@@ -114,11 +114,13 @@ def test_a_scale_across_pair_pays_for_its_cheapest_cover_of_relays(
     assert set(sites.index[(sites["open"] == 1) & (sites["role"] == "transit")]) == relays
 
     # The LP relaxation pays the floor: the GPU sites are whole (one rack each at most), so
-    # pair = 1 and Σ open + routers at the relays ≥ floor; without the rows it is below it.
+    # pair = 1 and Σ open + routers at the relays ≥ floor. Without the rows the LP's value
+    # (unique, unlike its solution) is lower by more than 1: the rows cut its optimum off
+    # (measured: 22.0 against 39.67, and 32.5 against 84.5).
     compiled = compile_model(m)
     relay_cost = sum(c * m.open[r] for r, c in (("R1", 10), ("R2", 20), ("R3", 40)))
     relay_cost += sum(m.routers[r, "r"] for r in ("R1", "R2", "R3"))
-    paid = {}
+    value = {}
     for drop in ((), ("traffic_relay_pair", "traffic_relay_gpu")):
         DirectHighs().solve(
             m,
@@ -128,9 +130,10 @@ def test_a_scale_across_pair_pays_for_its_cheapest_cover_of_relays(
             seed=0,
             compiled=compiled.variant(relax=True, drop=drop),
         )
-        paid[bool(drop)] = pyo.value(relay_cost)
-    assert paid[False] >= floor - 1e-6
-    assert paid[True] < floor - 1
+        value[bool(drop)] = pyo.value(m.objective)
+        if not drop:
+            assert pyo.value(relay_cost) >= floor - 1e-6
+    assert value[True] < value[False] - 1
 
 
 def test_relay_floor_counts_only_routes_that_must_be_lit() -> None:
