@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyomo.environ as pyo
-from builders import approx, racks_at, route, solve_dir, units_on, write_dataset
+from builders import ONE_LINK, approx, racks_at, route, solve_dir, units_on, write_dataset
 
 from model.build import build_model
 from model.extract import routed_flows
 from model.families.resilience import protection_rows
+from model.highs_direct import integrality_tolerance
 from model.index import build_index
 from model.load import load_dataset
 from model.network import plan_network
@@ -336,6 +337,46 @@ def test_storage_traffic_bounds_route_units_as_a_whole(tmp_path: Path) -> None:
     assert build_index(ds, plan).route_units_ub == {"S1-X": 4, "S2-X": 4, "S3-X": 4, "X-G": 4}
     res = solve_dir(folder)
     assert res.outcome.status == "optimal" and res.outcome.objective == approx(28)
+
+
+def test_huge_route_bound_tightens_the_integrality_tolerance(tmp_path: Path, caplog) -> None:
+    # G (4 racks) reads from and writes to S over one route of 1 Gbps links (7 each),
+    # 10⁵ Gbps per rack each way: 4·10⁵ units carry both directions, 2.8·10⁶ in all. The
+    # route's bound in links_lit counts both commodities, M = 8·10⁵: lit = 10⁻⁶ (integral
+    # for HiGHS by default) would allow 0.8 of a unit, so the tolerance goes to
+    # ½/M = 6.25·10⁻⁷. The small set below keeps HiGHS's default.
+    folder = write_dataset(
+        tmp_path / "huge",
+        [gpu_site("G", max_racks=4), {"site": "S", "lat": 35, "lon": 139, "storage": 1}],
+        routes=[route("S", "G", 100)],
+        link_types=[{**ONE_LINK[0], "capacity_gbps": 1}],
+        settings={
+            "demand": {
+                "gpu_racks": 4,
+                "rack_kw": 1,
+                "storage_pb": 8,
+                "storage_gbps_per_rack": 1e5,
+                "storage_gbps_per_pb": 1e5,
+                "storage_latency_ms": 10,
+            }
+        },
+    )
+    ds = load_dataset(folder)
+    m, _ = build_model(ds, plan_network(ds))
+    assert m.largest_big_m == 800_000
+    assert integrality_tolerance(m) == approx(6.25e-7)
+    with caplog.at_level("INFO", logger="model.highs_direct"):
+        res = solve_dir(folder)
+    assert res.outcome.status == "optimal" and res.outcome.objective == approx(2.8e6)
+    assert units_on(res) == {("S-G", "zr"): 400_000}
+    assert "mip_feasibility_tolerance 6.25e-07" in caplog.text
+
+
+def test_small_route_bounds_keep_the_default_tolerance(tmp_path: Path) -> None:
+    ds = load_dataset(storage_instance(tmp_path, 10.0))
+    m, _ = build_model(ds, plan_network(ds))
+    assert 0 < m.largest_big_m < 500_000
+    assert integrality_tolerance(m) is None
 
 
 def test_storage_without_tight_bound_prefers_cheap_site(tmp_path: Path) -> None:

@@ -24,6 +24,9 @@ def add_links(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         bounds=lambda _, r, t: (0, ix.units_ub[(r, t)]),
     )
     m.lit = pyo.Var(m.LIT_ROUTES, domain=pyo.Binary)
+    # the largest big-M of links_lit: the solver keeps its integrality tolerance below 1/M
+    # (model/highs_direct.py, integrality_tolerance)
+    m.largest_big_m = max((ix.route_units_ub[r] for r in lit_routes), default=0)
     on_route: dict[str, list[tuple[str, str]]] = {}
     for o in ix.options:
         on_route.setdefault(o[0], []).append(o)
