@@ -21,7 +21,7 @@ from model.families.relays import add_relay_rows
 from model.families.replication import add_replication
 from model.families.resilience import add_protection
 from model.families.routers import add_routers
-from model.families.traffic import add_traffic
+from model.families.traffic import add_traffic, add_twin_rows
 from model.families.users import add_users
 from model.index import ModelIndex, build_index
 from model.load import Dataset
@@ -55,6 +55,7 @@ def build_model(
     add_replication(m, ds, ix, plan)  # q between storage copies of different zones
     check("build")  # the run's time limit (model/deadline.py)
     add_traffic(m, ds, ix, plan)  # storage split, sync pairs, path flows
+    add_twin_rows(m, ds, ix, plan)  # the two directions of a pair carry mirrored flows
     check("build")
     add_capacity(m, ds, ix)  # flow per route and direction ≤ capacity
     check("build")

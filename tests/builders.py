@@ -195,11 +195,11 @@ def two_sites(folder: Path, scenarios: list[dict] | None = None) -> Path:
 
 
 def slow_once_designed(data: Any) -> None:
-    """HiGHS's interrupt callback, 0.2 s a call once HiGHS has a design: a stand-in for the
+    """HiGHS's interrupt callback, 0.5 s a call once HiGHS has a design: a stand-in for the
     long steps between HiGHS's checks, so that a small model is still running at the
     watchdog on any machine."""
     if data.mip_primal_bound < math.inf:
-        time.sleep(0.2)
+        time.sleep(0.5)
 
 
 def solve_past_the_watchdog(solver: Any, m: Any) -> Any:

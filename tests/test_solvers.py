@@ -300,9 +300,10 @@ def test_a_highs_that_ignores_the_cancel_is_left_behind_with_its_last_design(
 ) -> None:
     # HiGHS checks its interrupt only between some of its steps (at 200 generated sites one
     # step took 150 s). Here the cancel does nothing at all and, once HiGHS has a design,
-    # each of its checks takes 0.2 s (builders.solve_past_the_watchdog), so it cannot
+    # each of its checks takes 0.5 s (builders.solve_past_the_watchdog), so it cannot
     # prove the optimum before the watchdog however fast the machine (12 sites alone:
-    # 3.6 s, against the watchdog's 4.04 s and the grace's 1 s): the run must still end
+    # 4.3 s, its design at 1.0 s, against the watchdog's 4.04 s and the grace's 1 s; with
+    # the twin rows, 0.2 s a check let it finish inside the grace): the run must still end
     # STOP_GRACE_S after the watchdog, as a time limit, with the last improving design
     # HiGHS reported, its objective recomputed from the compiled objective.
     import model.highs_direct as hd
