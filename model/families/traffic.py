@@ -230,7 +230,8 @@ def twin_paths(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> list[tuple[int
             continue
         j = key.get((com.kind, com.pair, com.dst, com.src)) if com.kind in TWIN_KINDS else None
         twin = coms[j] if j is not None else None
-        mine, theirs = paths_of.get(i, []), paths_of.get(j, []) if j is not None else []
+        mine = paths_of.get(i, [])
+        theirs = paths_of.get(j, []) if j is not None else []
         matched: list[tuple[int, int, int, int]] = []
         same = twin is not None and ix.commodity_ub[i] == ix.commodity_ub[j]
         if same and (twin.protected, twin.bound_ms) == (com.protected, com.bound_ms):
@@ -241,8 +242,8 @@ def twin_paths(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> list[tuple[int
                 if q is None:
                     break
                 matched.append((i, p, j, q))
-            else:
-                if not where and len(matched) == len(mine):
+            else:  # every path of c has its reverse; and c′ has no path left over
+                if not where:
                     if i < j:
                         out.extend(matched)
                     continue
