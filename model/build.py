@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pyomo.core as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from model.deadline import check
 from model.families.compute import add_compute, add_sites, add_storage, add_zone_survival
@@ -42,6 +43,15 @@ def build_model(
         raise ValueError(f"data set {ds.name} has periods.csv: build it with model.periods")
     ix = ix or build_index(ds, plan)
     m = into if into is not None else pyo.ConcreteModel(name=f"scaleacross:{ds.name}:{ds.scenario}")
+    # The build makes hundreds of thousands of small objects and no garbage cycles worth
+    # collecting: without the collector's passes it takes half the time (200 generated
+    # sites: 5.5 → 2.6 s), as Pyomo's own writers do.
+    with PauseGC():
+        _add_families(m, ds, ix, plan)
+    return m, ix
+
+
+def _add_families(m: pyo.Block, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:
     add_sites(m, ds, ix)  # open_s
     add_cooling(m, ds, ix)  # cool_{s,k}, one method per open site
     add_compute(m, ds, ix)  # racks, GPU sites
@@ -66,7 +76,6 @@ def build_model(
     add_relay_rows(m, ds, ix, plan)  # a scale-across pair pays for its cheapest relays
     check("build")
     add_objective(m, ds, ix)  # annualised cost + power weight
-    return m, ix
 
 
 def model_size(m: pyo.ConcreteModel) -> dict[str, int]:

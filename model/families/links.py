@@ -6,6 +6,7 @@ from __future__ import annotations
 import networkx as nx
 import pyomo.core as pyo
 
+from model.families import var_sum
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan
@@ -54,10 +55,12 @@ def add_capacity(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
         return
     m.ROUTE_WAYS = pyo.Set(initialize=rows, dimen=2, ordered=True)
 
+    flow, arc_flow = dict(m.flow.items()), dict(m.arc_flow.items())
+
     def capacity(_: pyo.ConcreteModel, r: str, way: str) -> pyo.Expression:
-        load = sum(m.flow[p] for p in ix.loads.get((r, way), []))
-        load += sum(m.arc_flow[a] for a in ix.arc_loads.get((r, way), []))
-        return load <= m.route_capacity[r]
+        load = [flow[p] for p in ix.loads.get((r, way), [])]
+        load += [arc_flow[a] for a in ix.arc_loads.get((r, way), [])]
+        return var_sum(load) <= m.route_capacity[r]
 
     m.links_capacity = pyo.Constraint(m.ROUTE_WAYS, rule=capacity)
 
@@ -83,6 +86,11 @@ def add_cut_strengthening(
         for way in ("both",) if shared else ("out", "in"):
             rows.append((v, way))
     m.CUT_ROWS = pyo.Set(initialize=rows, dimen=2, ordered=True)
+    sent: dict[str, list[int]] = {}
+    got: dict[str, list[int]] = {}
+    for c, com in enumerate(coms):
+        sent.setdefault(com.src, []).append(c)
+        got.setdefault(com.dst, []).append(c)
 
     def cut(_: pyo.ConcreteModel, v: str, way: str) -> pyo.Expression:
         if way == "both":
@@ -90,8 +98,7 @@ def add_cut_strengthening(
         else:  # a directed route serves a → b only
             end = "a" if way == "out" else "b"
             routes = [r for r in at.get(v, []) if not directed.get(r) or ds.routes.at[r, end] == v]
-        sends = [c for c, com in enumerate(coms) if com.src == v]
-        gets = [c for c, com in enumerate(coms) if com.dst == v]
+        sends, gets = sent.get(v, []), got.get(v, [])
         need = {"both": sends + gets, "out": sends, "in": gets}[way]
         if not need:
             return pyo.Constraint.Skip

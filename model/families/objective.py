@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 
+from model.families import var_sum
 from model.index import ModelIndex
 from model.load import Dataset
 
@@ -91,11 +92,12 @@ def add_objective(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex) -> None:
     # the build walk every path of every route (at 1,000 sites, 15 % of the build).
     price = routes["flow_usd_per_gbps_year"].to_dict() if len(ix.routes) else {}
     m.FLOW_PRICED = pyo.Set(initialize=[r for r in ix.routes if price[r]], ordered=True)
+    flow, arc_flow = dict(m.flow.items()), dict(m.arc_flow.items())
     m.route_flow = pyo.Expression(
         m.FLOW_PRICED,
-        rule=lambda _, r: (
-            sum(m.flow[p] for way in ("ab", "ba", "both") for p in ix.loads.get((r, way), []))
-            + sum(m.arc_flow[a] for a in arcs_on.get(r, []))
+        rule=lambda _, r: var_sum(
+            [flow[p] for way in ("ab", "ba", "both") for p in ix.loads.get((r, way), [])]
+            + [arc_flow[a] for a in arcs_on.get(r, [])]
         ),
     )
     m.cost_flow = pyo.Expression(

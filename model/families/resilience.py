@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 
+from model.families import var_sum
 from model.index import ModelIndex
 from model.load import Dataset
 from model.network import NetworkPlan
@@ -22,8 +23,13 @@ def protection_rows(plan: NetworkPlan, ix: ModelIndex) -> list[tuple[int, str]]:
     another failure g's needs none either: the paths surviving g are among those surviving
     f, so g's row implies f's. Failures that cut the same paths share one row (the first
     by id names it). What is left is one row per maximal set of cut paths."""
+    return sorted(protection_cuts(plan))
+
+
+def protection_cuts(plan: NetworkPlan) -> dict[tuple[int, str], frozenset[int]]:
+    """The rows of :func:`protection_rows`, each with the paths its failure cuts."""
     route_fail = plan.failures_by_route()
-    rows = []
+    rows: dict[tuple[int, str], frozenset[int]] = {}
     for c, com in enumerate(plan.commodities):
         if not com.protected:
             continue
@@ -36,26 +42,25 @@ def protection_rows(plan: NetworkPlan, ix: ModelIndex) -> list[tuple[int, str]]:
         for f in sorted(cuts):
             by_set.setdefault(frozenset(cuts[f]), f)
         sets = list(by_set)
-        rows.extend((c, f) for hit, f in by_set.items() if not any(hit < other for other in sets))
-    return sorted(rows)
+        for hit, f in by_set.items():
+            if not any(hit < other for other in sets):
+                rows[c, f] = hit
+    return rows
 
 
 def add_protection(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:
     """For every protected commodity c and failure f (an SRLG, or a route without one) [Gbps]:
     Σ_{p ∈ P_c, p avoids f} flow_p ≥ protected_share·demand_c."""
     share = ds.settings.resilience.protected_share
-    rows = protection_rows(plan, ix)
-    if not rows or share <= 0:
+    cuts = protection_cuts(plan)
+    if not cuts or share <= 0:
         return
-    m.PROTECTION = pyo.Set(initialize=rows, dimen=2, ordered=True)
+    m.PROTECTION = pyo.Set(initialize=sorted(cuts), dimen=2, ordered=True)
+    flow = dict(m.flow.items())
 
     def survive(_: pyo.ConcreteModel, c: int, f: str) -> pyo.Expression:
-        cut = set(plan.failures[f])
-        alive = [
-            (c, p)
-            for p, path in enumerate(plan.commodities[c].paths)
-            if not cut.intersection(path.routes)
-        ]
-        return sum(m.flow[q] for q in alive) >= share * m.commodity_demand[c]
+        cut = cuts[c, f]  # the paths f cuts: the rest survive it
+        alive = [flow[c, p] for p in range(len(plan.commodities[c].paths)) if p not in cut]
+        return var_sum(alive) >= share * m.commodity_demand[c]
 
     m.resilience_protection = pyo.Constraint(m.PROTECTION, rule=survive)
