@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 from builders import ONE_LINK, approx, racks_at, route, solve_dir, units_on, write_dataset
+from pyomo.repn.standard_repn import generate_standard_repn
 
 from model.build import build_model
 from model.extract import routed_flows
@@ -472,6 +473,17 @@ def test_protection_keeps_one_row_per_maximal_cut(tmp_path: Path) -> None:
     plan = plan_network(ds)
     assert [">".join(p.nodes) for p in plan.commodities[0].paths] == ["X>Y", "X>Z>Y", "X>W>Y"]
     assert protection_rows(plan, build_index(ds, plan)) == [(0, "route:W-Y"), (0, "srlg:duct1")]
+    # Each row sums the paths its failure leaves: duct1 leaves X>W>Y; W–Y leaves the two others.
+    m, _ = build_model(ds, plan)
+    alive = {
+        f: sorted(
+            v.index()
+            for v in generate_standard_repn(m.resilience_protection[0, f].body).linear_vars
+            if v.parent_component() is m.flow
+        )
+        for f in ("route:W-Y", "srlg:duct1")
+    }
+    assert alive == {"route:W-Y": [(0, 0), (0, 1)], "srlg:duct1": [(0, 2)]}
 
 
 def test_unbilled_protected_flow_is_clipped_to_its_demand(tmp_path: Path) -> None:
