@@ -93,9 +93,7 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         return com.gbps
 
     m.commodity_demand = pyo.Expression(m.COMMODITIES, rule=lambda _, c: demand(c))
-    paths_of: dict[int, list[tuple[int, int]]] = {}
-    for c, p in ix.paths:
-        paths_of.setdefault(c, []).append((c, p))
+    paths_of = paths_by_commodity(ix)
     path_routed = [c for c, com in enumerate(plan.commodities) if not com.arc]
     m.PATH_COMMODITIES = pyo.Set(initialize=path_routed, ordered=True)
 
@@ -109,7 +107,7 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
     flow = dict(m.flow.items())
 
     def carried(_: pyo.ConcreteModel, c: int) -> pyo.Expression:
-        total = var_sum([flow[p] for p in paths_of.get(c, [])])
+        total = var_sum([flow[c, p] for p in paths_of.get(c, [])])
         if plan.commodities[c].protected:
             return total >= m.commodity_demand[c]
         return total == m.commodity_demand[c]
@@ -127,6 +125,14 @@ def add_traffic(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: Network
         m.PROTECTED_PATHS, rule=lambda _, c, p: m.flow[c, p] <= m.commodity_demand[c]
     )
     add_arc_flows(m, ds, ix, plan)
+
+
+def paths_by_commodity(ix: ModelIndex) -> dict[int, list[int]]:
+    """c → the indices p of its candidate paths in the model (``ix.paths``), in order."""
+    out: dict[int, list[int]] = {}
+    for c, p in ix.paths:
+        out.setdefault(c, []).append(p)
+    return out
 
 
 def add_arc_flows(m: pyo.ConcreteModel, ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> None:
@@ -224,9 +230,7 @@ def twin_paths(ds: Dataset, ix: ModelIndex, plan: NetworkPlan) -> list[tuple[int
     coms = plan.commodities
     if not shared and any(c.arc for c in coms):
         return []
-    paths_of: dict[int, list[int]] = {}
-    for c, p in ix.paths:
-        paths_of.setdefault(c, []).append(p)
+    paths_of = paths_by_commodity(ix)
     key = {(c.kind, c.pair, c.src, c.dst): i for i, c in enumerate(coms)}
     out: list[tuple[int, int, int, int]] = []
     for i, com in enumerate(coms):
