@@ -239,37 +239,42 @@ def link_options(ds: Dataset) -> pd.DataFrame:
     only (at offered prices) where the route has offers; excluded media get none."""
     excluded = set(ds.settings.network.exclude_media)
     stacks = ds.settings.network.stacks
-    offers = ds.offers.set_index(["route", "type"]) if not ds.offers.empty else None
-    offered_routes = set(ds.offers["route"]) if not ds.offers.empty else set()
+    # Plain rows, the link types sorted once and the offers as a dict: this runs for the
+    # plan and twice in the verifier (pandas's per-row .loc was most of its 25-50 ms).
+    offers = {(o["route"], o["type"]): o for o in ds.offers.to_dict("records")}
+    offered_routes = {route for route, _ in offers}
+    types = [
+        t
+        for t in ds.link_types.sort_index().to_dict("records")
+        if in_stacks(t.get("stack", ""), stacks)
+    ]
     rows = []
     for r in ds.routes.sort_index().itertuples():
         if r.medium in excluded:
             continue
-        for t in ds.link_types.sort_index().itertuples():
-            if t.medium != r.medium or t.reach_km < r.km:
+        for t in types:
+            if t["medium"] != r.medium or t["reach_km"] < r.km:
                 continue
-            if not in_stacks(getattr(t, "stack", ""), stacks):
-                continue
-            capex, opex, max_units = t.capex_usd, t.opex_usd_per_year, None
+            capex, opex, max_units = t["capex_usd"], t["opex_usd_per_year"], None
             if r.route in offered_routes:
-                if (r.route, t.type) not in offers.index:
+                o = offers.get((r.route, t["type"]))
+                if o is None:
                     continue
-                o = offers.loc[(r.route, t.type)]
                 capex = capex if pd.isna(o["capex_usd"]) else float(o["capex_usd"])
                 opex = opex if pd.isna(o["opex_usd_per_year"]) else float(o["opex_usd_per_year"])
                 max_units = None if pd.isna(o["max_units"]) else int(o["max_units"])
-            deep = t.deep_buffer_over_km
+            deep = t["deep_buffer_over_km"]
             rows.append(
                 {
                     "route": r.route,
-                    "type": t.type,
-                    "capacity_gbps": t.capacity_gbps,
+                    "type": t["type"],
+                    "capacity_gbps": t["capacity_gbps"],
                     "capex_usd": capex,
                     "opex_usd_per_year": opex,
                     "max_units": max_units,
-                    "power_w": t.power_w,
-                    "ports": t.ports,
-                    "dsp_latency_us": t.dsp_latency_us,
+                    "power_w": t["power_w"],
+                    "ports": t["ports"],
+                    "dsp_latency_us": t["dsp_latency_us"],
                     "deep_buffer": deep is not None and not pd.isna(deep) and r.km > deep,
                 }
             )
