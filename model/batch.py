@@ -10,6 +10,7 @@ in, so the same batch gives the same ``comparison.csv`` (apart from ``solve_s``)
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import logging
 import multiprocessing
 import os
@@ -232,9 +233,11 @@ def ignore_sigint() -> None:
     """Worker process initializer: Ctrl-C is the parent's to handle (it stops the workers),
     so a worker ignores SIGINT and never prints a traceback of its own. The worker was
     started with SIGINT blocked (see :meth:`LocalBackend._isolated`); one pressed meanwhile
-    is discarded here."""
+    is discarded here. The modules imported so far live as long as the worker: frozen, the
+    garbage collector no longer walks them (as solve.py does for its own imports)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    gc.freeze()
 
 
 class LocalBackend:
