@@ -10,7 +10,6 @@ in, so the same batch gives the same ``comparison.csv`` (apart from ``solve_s``)
 from __future__ import annotations
 
 import concurrent.futures as cf
-import gc
 import logging
 import multiprocessing
 import os
@@ -44,6 +43,7 @@ from model.families.objective import COST_PARTS
 from model.load import Dataset, load_dataset
 from model.logs import StderrHandler
 from model.pipeline import SolveOptions, run_scenario
+from model.worker import start as worker_start
 
 log = logging.getLogger(__name__)
 
@@ -229,17 +229,6 @@ def lost_row(job: Job, exc: BaseException) -> ScenarioRow:
 # --- executors -----------------------------------------------------------------------------
 
 
-def ignore_sigint() -> None:
-    """Worker process initializer: Ctrl-C is the parent's to handle (it stops the workers),
-    so a worker ignores SIGINT and never prints a traceback of its own. The worker was
-    started with SIGINT blocked (see :meth:`LocalBackend._isolated`); one pressed meanwhile
-    is discarded here. The modules imported so far live as long as the worker: frozen, the
-    garbage collector no longer walks them (as solve.py does for its own imports)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    gc.freeze()
-
-
 class LocalBackend:
     """Up to ``workers`` scenarios at once, each in a fresh process of its own (spawned, so
     no state is shared); a process that dies takes only its own scenario with it. Workers
@@ -257,7 +246,7 @@ class LocalBackend:
     def _isolated(self, job: Job) -> ScenarioRow:
         # A process inherits the signal mask of the thread that starts it, through exec:
         # blocked here, a Ctrl-C while the worker starts up stays pending until
-        # ignore_sigint() discards it (the main thread still gets it). The resource tracker
+        # model.worker.start() discards it (the main thread still gets it). The resource tracker
         # is started first: starting it unblocks SIGINT in the calling thread.
         resource_tracker.ensure_running()
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -265,7 +254,7 @@ class LocalBackend:
             if self._cancelled:
                 raise cf.CancelledError(f"scenario {job.scenario} not started")
             self._started.add(job.scenario)
-            pool = cf.ProcessPoolExecutor(1, mp_context=self._ctx, initializer=ignore_sigint)
+            pool = cf.ProcessPoolExecutor(1, mp_context=self._ctx, initializer=worker_start)
             future = pool.submit(self._fn, job)  # starts the worker process now
             self._pools.add(pool)
         try:
