@@ -7,12 +7,14 @@ missing the CBC tests skip, except under ``CI=true``, where a missing CBC is a f
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ import pytest
 from builders import REPO, solve_past_the_watchdog, two_sites
 from test_batch import THREE
 
+from model import pipeline
+from model.build import build_model
 from model.cli import main
 from model.config import AUTO_THREADS_SITES, SolverSettings
 from model.errors import EXIT_INPUT
@@ -368,3 +372,25 @@ def test_a_process_that_left_highs_behind_exits_with_its_own_code(tmp_path: Path
     )
     assert done.returncode == 3, done.stderr[-2000:]
     assert "terminate called" not in done.stderr
+
+
+def test_a_scenario_gives_its_frozen_heap_back_to_the_garbage_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The pipeline freezes the heap once the model is final (docs/model.md, *The garbage
+    # collector*). A process that solves one scenario after another (the Python API) must
+    # get it back: a Pyomo model holds reference cycles, so only the collector frees it.
+    built: list[weakref.ref] = []
+
+    def build_and_watch(*args: Any, **kwargs: Any) -> Any:
+        m, ix = build_model(*args, **kwargs)
+        built.append(weakref.ref(m))
+        return m, ix
+
+    monkeypatch.setattr(pipeline, "build_model", build_and_watch)
+    res = run_scenario(two_sites(tmp_path / "tiny", THREE), "split", None)
+    assert res.outcome.status == "optimal"
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert len(built) == 1
+    assert built[0]() is None  # frozen, the collector would not have freed it
