@@ -3,7 +3,6 @@ export. Each phase is timed; the phases are the modules of this package."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any, TextIO, TypeVar
 
 import pandas as pd
 
+from model import heap
 from model.build import build_model, model_size
 from model.colgen import PathSet, claim, design_columns, root_columns
 from model.config import AUTO_THREADS_SITES
@@ -156,17 +156,7 @@ def run_scenario(
         with scenario_lock(target):
             return _solve_and_write(ds, data_dir, target, timings, tee, progress, started)
     finally:
-        gc.unfreeze()  # what _settle() froze is the collector's again
-
-
-def _settle() -> None:
-    """Put every object alive now out of the garbage collector's sight until the scenario
-    ends (run_scenario gives them back). The model, its index and the plan are most of the
-    heap and live that long, and each full collection walked all of them again: at 100
-    generated sites 7 full collections took 1.2 s, one of them 0.6 s of the 1.0 s that
-    extracting took. An object frozen here and dropped meanwhile is still freed when
-    nothing refers to it; only cycles among such objects wait for the scenario's end."""
-    gc.freeze()
+        heap.release()  # what heap.settle() froze is the collector's again
 
 
 def _until_solved(ds: Dataset, started: float) -> AbstractContextManager[Deadline]:
@@ -233,7 +223,7 @@ def _solve_and_write(
         "%(constraints)d constraints",
         size,
     )
-    _settle()
+    heap.settle()
     solver = DirectHighs()
     outcome, first = solve_scenario(
         ds, model, timings, tee, progress, started, solver, paths.compiled
@@ -269,7 +259,7 @@ def _solve_and_write(
     )
     plan, ix, model = paths.plan, paths.ix, paths.model
     routing = claim(routing, outcome, ds.settings.solver.mip_gap)
-    _settle()
+    heap.settle()
     tables = _timed(timings, "extract", lambda: extract(model, ds, ix, plan, outcome, timings))
     tables = replace(tables, summary=_with_routing(tables.summary, routing.as_dict()))
     tables = _timed(timings, "verify", lambda: self_check(ds, tables))
