@@ -8,8 +8,9 @@ For every N, ``model.synth`` writes an N-site data set with ``--routes`` (and th
 generator arguments given, e.g. ``--gpu-share 0.1 --storage-share 0.1`` for a graph of
 mostly transit nodes), then ``plan_network`` runs twice on it:
 
-- ``yen``: each pair's k shortest site sequences by Yen's algorithm (NetworkX
-  ``shortest_simple_paths``) and failure-avoiding paths by NetworkX's Dijkstra, what
+- ``yen``: each pair's k shortest site sequences by Yen's algorithm (model/yen.py,
+  NetworkX's ``shortest_simple_paths`` on plain dicts) and failure-avoiding paths by
+  NetworkX's Dijkstra, what
   scaleacross does up to ``PathFinder.LABEL_SEARCH_SITES`` sites;
 - ``label``: one label-setting search per source for every target, and SciPy's compiled
   Dijkstra for the failure-avoiding paths, what it does above that.

@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 
 from model.load import Dataset
+from model.yen import k_shortest_sequences
 
 EPS_MS = 1e-9
 
@@ -63,7 +64,7 @@ class PathFinder:
     TREES = 2048  # failure-avoiding shortest-path trees kept (each ≤ one path per site)
     #: Above this many sites the site sequences of a pair come from one label-setting
     #: search per source (:meth:`_from_source`, every target at once) instead of Yen's
-    #: algorithm per pair (NetworkX's ``shortest_simple_paths``), which grows as N³ over
+    #: algorithm per pair (:func:`~model.yen.k_shortest_sequences`), which grows as N³ over
     #: all pairs: 9.7× slower at 200 generated sites, not finishing in 20 minutes at
     #: 1,000 (bench/network.py). Japan (28 sites) and Europe (58) keep Yen's.
     LABEL_SEARCH_SITES = 80
@@ -95,6 +96,13 @@ class PathFinder:
         self.label_search = len(ds.sites) > self.LABEL_SEARCH_SITES
         self._adj = {
             u: sorted((v, d["weight"]) for v, d in self.sites_g[u].items()) for u in self.sites_g
+        }
+        # the site graph as k_shortest_sequences reads it: NetworkX's adjacency order
+        self._succ = {
+            u: {v: d["weight"] for v, d in self.sites_g.succ[u].items()} for u in self.sites_g
+        }
+        self._pred = {
+            v: {u: self.sites_g[u][v]["weight"] for u in self.sites_g.pred[v]} for v in self.sites_g
         }
         self._sources: dict[str, dict[str, list[tuple[str, ...]]]] = {}
         self._sources_k = 0  # the k of the searches kept in _sources
@@ -133,11 +141,7 @@ class PathFinder:
             if self.label_search:
                 seqs = self._from_source(key[0], k).get(key[1], [])
             else:
-                try:
-                    gen = nx.shortest_simple_paths(self.sites_g, key[0], key[1], weight="weight")
-                    seqs = list(islice(gen, k))
-                except (nx.NetworkXNoPath, nx.NodeNotFound):
-                    seqs = []
+                seqs = k_shortest_sequences(self._succ, self._pred, key[0], key[1], k)
             paths = sorted(
                 (p for seq in seqs for p in self._variants(seq)),
                 key=lambda p: (p.latency_us, p.nodes, p.routes),
