@@ -124,10 +124,9 @@ def _spur(
     if source == target:
         return (0, [source])
     dists: tuple[dict[str, float], dict[str, float]] = ({}, {})
-    paths: tuple[dict[str, list[str]], dict[str, list[str]]] = (
-        {source: [source]},
-        {target: [target]},
-    )
+    # NetworkX keeps each site's whole sequence and copies it at every relaxation; the site
+    # it was reached from is enough to spell the same sequence when it is needed
+    came: tuple[dict[str, str], dict[str, str]] = ({}, {})
     fringe: tuple[list, list] = ([], [])
     seen: tuple[dict[str, float], dict[str, float]] = ({source: 0}, {target: 0})
     order = itertools.count()
@@ -146,7 +145,7 @@ def _spur(
         done[v] = dist
         if v in dists[1 - d]:
             return (best, best_path)
-        near, way = seen[d], paths[d]
+        near, via = seen[d], came[d]
         for w, weight in neighbours[d][v].items():
             if w in ignore_nodes or ((v, w) if d == 0 else (w, v)) in ignore_edges:
                 continue
@@ -156,12 +155,18 @@ def _spur(
             if w not in near or vw < near[w]:
                 near[w] = vw
                 heapq.heappush(fringe[d], (vw, next(order), w))
-                way[w] = way[v] + [w]
+                via[w] = v
                 if w in seen[0] and w in seen[1]:
                     total = seen[0][w] + seen[1][w]
                     if not best_path or best > total:
                         best = total
-                        back = paths[1][w][:]
-                        back.reverse()
-                        best_path = paths[0][w] + back[1:]
+                        best_path = _back(came[0], w)[::-1] + _back(came[1], w)[1:]
     return None
+
+
+def _back(came: dict[str, str], site: str) -> list[str]:
+    """``site`` and the sites it was reached from, back to the search's start."""
+    out = [site]
+    while out[-1] in came:
+        out.append(came[out[-1]])
+    return out
