@@ -2,8 +2,8 @@
 
 ``Path`` is one candidate path; :class:`PathFinder` ranks site sequences (Yen's algorithm up
 to ``LABEL_SEARCH_SITES`` sites, a label-setting search per source above) and finds the
-shortest path avoiding a failure (NetworkX's Dijkstra, SciPy's above); ``_protect`` adds the
-failure-avoiding alternatives a protected commodity needs.
+shortest path avoiding a failure (NetworkX's Dijkstra step for step on dicts, SciPy's
+above); ``_protect`` adds the failure-avoiding alternatives a protected commodity needs.
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ class PathFinder:
             rids.sort(key=lambda r: (route_latency_us[r], r))
             self.sites_g.add_edge(u, v, weight=route_latency_us[rids[0]] + self.hop_us)
         self.route_latency_us = route_latency_us
+        # The route graph as _dijkstra reads it: weights in NetworkX's adjacency order, kept
+        # in that order through the removals and re-insertions of _tree (which decide how
+        # NetworkX's Dijkstra breaks ties), and each route node's ends in order.
+        self._route_succ = {
+            u: {v: d["weight"] for v, d in nb.items()} for u, nb in self.g.succ.items()
+        }
+        self._route_ends = {n: list(self.g.pred[n]) for n in self.g if isinstance(n, tuple)}
         self.label_search = len(ds.sites) > self.LABEL_SEARCH_SITES
         self._adj = {
             u: sorted((v, d["weight"]) for v, d in self.sites_g[u].items()) for u in self.sites_g
@@ -220,22 +227,31 @@ class PathFinder:
             if len(self._trees) >= self.TREES:
                 del self._trees[next(iter(self._trees))]
         elif tree is None:
-            gone = [("route", r) for r in cut if ("route", r) in self.g]
-            saved = [
-                (u, v, d)
-                for n in gone
-                for u, v, d in [*self.g.in_edges(n, data=True), *self.g.out_edges(n, data=True)]
-            ]
-            self.g.remove_nodes_from(gone)
-            try:
-                _, paths = nx.single_source_dijkstra(self.g, root, weight="weight")
-            finally:
-                self.g.add_edges_from(saved)  # back exactly as they were
-            tree = {n: p for n, p in paths.items() if not isinstance(n, tuple)}
+            gone = dict.fromkeys(("route", r) for r in cut if ("route", r) in self.g)
+            tree = self._dijkstra(root, list(gone))
             if len(self._trees) >= self.TREES:
                 del self._trees[next(iter(self._trees))]
         self._trees[key] = tree
         return tree
+
+    def _dijkstra(self, root: str, gone: list[tuple[str, str]]) -> _Tree:
+        """:meth:`_tree` on small graphs: NetworkX's ``single_source_dijkstra`` with the
+        route nodes ``gone`` taken out, as it ran on ``self.g`` with those nodes removed and
+        their edges added back after (``remove_nodes_from``, ``add_edges_from``), step for
+        step on :attr:`_route_succ`, so that ties break as they did: a route node added back
+        comes last in the order of each of its ends (tests/test_paths.py replays cuts on
+        both). It leaves out NetworkX's weight function and its graph updates."""
+        succ = self._route_succ
+        taken = []
+        for n in gone:
+            taken.append((n, succ.pop(n), [(u, succ[u].pop(n)) for u in self._route_ends[n]]))
+        try:
+            return _tree_from(succ, root)
+        finally:
+            for n, out, ins in taken:
+                for u, w in ins:
+                    succ[u][n] = w
+                succ[n] = out
 
     def _cs_tree(self, root: str, cut: tuple[str, ...]) -> _CsTree:
         """:meth:`_tree` by SciPy's compiled Dijkstra (large graphs, see
@@ -293,6 +309,49 @@ class _CsTree:
             i = self.pred[i]
             out.append(self.nodes[i])
         return out[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """A shortest-path tree as the node each node was reached from; ``get`` spells one
+    site's path as NetworkX's ``single_source_dijkstra`` gives it (root first)."""
+
+    came: dict[Any, Any]
+    reached: dict[Any, float]
+
+    def get(self, target: str) -> list | None:
+        if target not in self.reached:
+            return None
+        out = [target]
+        while out[-1] in self.came:
+            out.append(self.came[out[-1]])
+        return out[::-1]
+
+
+def _tree_from(succ: dict[Any, dict[Any, float]], root: str) -> _Tree:
+    """NetworkX's ``_dijkstra_multisource`` from one source without target or cutoff
+    (networkx/algorithms/shortest_paths/weighted.py, BSD-3-Clause; see model/yen.py for
+    the notice): the same heap, the same order of neighbours, the last relaxation of a
+    node decides where it was reached from."""
+    reached: dict[Any, float] = {}
+    seen: dict[Any, float] = {root: 0}
+    came: dict[Any, Any] = {}
+    order = itertools.count()
+    fringe = [(0, next(order), root)]
+    while fringe:
+        dist, _, v = heapq.heappop(fringe)
+        if v in reached:
+            continue
+        reached[v] = dist
+        for u, cost in succ[v].items():
+            if u in reached:
+                continue  # weights are positive: no shorter way to a settled node
+            vu = dist + cost
+            if u not in seen or vu < seen[u]:
+                seen[u] = vu
+                heapq.heappush(fringe, (vu, next(order), u))
+                came[u] = v
+    return _Tree(came, reached)
 
 
 def _within(paths: list[Path], bound_ms: float | None) -> list[Path]:

@@ -14,6 +14,7 @@ import networkx as nx
 
 from model.load import load_dataset
 from model.network import plan_network
+from model.paths import PathFinder
 from model.yen import k_shortest_sequences
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,3 +78,51 @@ def test_no_path_and_unknown_sites_give_no_sequence() -> None:
     assert k_shortest_sequences(succ, pred, "b", "a", 3) == []  # one-way edge
     assert k_shortest_sequences(succ, pred, "a", "c", 3) == []
     assert k_shortest_sequences(succ, pred, "a", "zz", 3) == []
+
+
+def networkx_tree(g: nx.DiGraph, root: str, gone: list) -> dict:
+    """The failure-avoiding tree as PathFinder._tree made it before model/yen.py's time:
+    the route nodes removed from ``g``, NetworkX's Dijkstra, the edges added back (which
+    moves each route node to the end of its ends' adjacency: later ties break on that)."""
+    saved = [
+        (u, v, d)
+        for n in gone
+        for u, v, d in [*g.in_edges(n, data=True), *g.out_edges(n, data=True)]
+    ]
+    g.remove_nodes_from(gone)
+    try:
+        _, paths = nx.single_source_dijkstra(g, root, weight="weight")
+    finally:
+        g.add_edges_from(saved)
+    return {n: p for n, p in paths.items() if not isinstance(n, tuple)}
+
+
+def test_failure_avoiding_trees_are_networkx_s_through_the_same_history() -> None:
+    # a route graph (site → (route) → site) with parallel routes and weights from {1, 2}:
+    # many ties, which NetworkX breaks by adjacency order, and which the removals and
+    # re-insertions of earlier cuts change; 400 cuts in turn, every tree compared
+    rng = random.Random(5)
+    sites = [f"s{i:02d}" for i in range(14)]
+    g = nx.DiGraph()
+    g.add_nodes_from(sites)
+    for i in range(40):
+        a, b = rng.sample(sites, 2)
+        n = ("route", f"r{i:02d}")
+        w = rng.choice([1, 2])
+        g.add_edge(a, n, weight=w)
+        g.add_edge(n, b, weight=w)
+        if i % 5:  # every fifth route is one-way
+            g.add_edge(b, n, weight=w)
+            g.add_edge(n, a, weight=w)
+    finder = PathFinder.__new__(PathFinder)
+    finder.g = g.copy()
+    finder._route_succ = {u: {v: d["weight"] for v, d in nb.items()} for u, nb in g.succ.items()}
+    finder._route_ends = {n: list(g.pred[n]) for n in g if isinstance(n, tuple)}
+    routes = [n for n in g if isinstance(n, tuple)]
+    for _ in range(400):
+        root = rng.choice(sites)
+        gone = rng.sample(routes, rng.randint(1, 4))
+        want = networkx_tree(g, root, gone)
+        got = finder._dijkstra(root, gone)
+        assert {s: got.get(s) for s in sites if got.get(s) is not None} == want
+        assert [list(x) for x in finder._route_succ.values()] == [list(x) for x in g.succ.values()]
