@@ -14,6 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
+from model.schema import PLAUSIBLE_MAX
 from model.sndlib.instance import SndlibError, SndLink, SndNetwork, SndNode, Variant
 
 CoordMode = Literal["auto", "geo", "plane"]
@@ -142,7 +143,10 @@ def convert(net: SndNetwork, variant: Variant, coords: CoordMode = "auto") -> Da
         [
             {
                 "model": "sndlib_virtual",
-                "capacity_gbps": max(1.0, 10 * total),
+                # never binding: free, and bought as often as a site's links need; at most
+                # what routers.csv accepts (abilene and geant in model M: 10 × total was
+                # 1.3e7-2.0e7 and the data set was refused)
+                "capacity_gbps": min(PLAUSIBLE_MAX["Gbps"], max(1.0, 10 * total)),
                 "ports": 1_000_000,
                 "capex_usd": 0.0,
                 "power_kw": 0.0,
