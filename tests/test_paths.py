@@ -38,7 +38,7 @@ def test_the_same_sequences_as_networkx_tie_for_tie_on_random_graphs() -> None:
     # is symmetric (as a data set without directed routes), the others are not
     rng = random.Random(11)
     ties = 0
-    for trial in range(120):
+    for trial in range(60):
         g = nx.DiGraph()
         g.add_nodes_from(f"s{i:02d}" for i in rng.sample(range(60), rng.randint(4, 16)))
         for u, v in itertools.permutations(list(g), 2):
@@ -58,7 +58,7 @@ def test_the_same_sequences_as_networkx_tie_for_tie_on_random_graphs() -> None:
             assert got == networkx_k(g, a, b, k), (trial, a, b, k)
             lengths = [sum(succ[u][v] for u, v in itertools.pairwise(s)) for s in got]
             ties += len(lengths) - len(set(lengths))
-    assert ties > 1000  # the order of equal sequences was really tested (measured: 16,989)
+    assert ties > 1000  # the order of equal sequences was really tested (measured: 8,999)
 
 
 def test_the_same_candidate_sequences_as_networkx_on_europe() -> None:
