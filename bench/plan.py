@@ -23,7 +23,9 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from worktree import REPO, checkout  # bench/worktree.py
 
 #: Run in the version's own folder: plan once (the plan's fingerprint), then time it.
 CHILD = """
@@ -99,30 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"not a folder: {', '.join(missing)}")
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    with tempfile.TemporaryDirectory() as tmp:
-        other = Path(tmp) / "against"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(other), args.against],
-            cwd=REPO,
-            check=True,
-            capture_output=True,
-        )
-        try:
-            print(f"network plan, this checkout against {args.against}, {args.runs} runs each")
-            print(f"| data | this s | {args.against} s | this / {args.against} | same plan |")
-            print("|---|---|---|---|---|")
-            for data in args.data:
-                r = compare(data.resolve(), (REPO, other), args.runs)
-                print(
-                    f"| {data.name} | {r['this_s']:.3f} | {r['other_s']:.3f} | "
-                    f"{r['this_s'] / r['other_s']:.2f} | {'yes' if r['same_plan'] else 'NO'} |",
-                    flush=True,
-                )
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(other)],
-                cwd=REPO,
-                capture_output=True,
+    with tempfile.TemporaryDirectory() as tmp, checkout(args.against, Path(tmp) / "rev") as other:
+        print(f"network plan, this checkout against {args.against}, {args.runs} runs each")
+        print(f"| data | this s | {args.against} s | this / {args.against} | same plan |")
+        print("|---|---|---|---|---|")
+        for data in args.data:
+            r = compare(data.resolve(), (REPO, other), args.runs)
+            print(
+                f"| {data.name} | {r['this_s']:.3f} | {r['other_s']:.3f} | "
+                f"{r['this_s'] / r['other_s']:.2f} | {'yes' if r['same_plan'] else 'NO'} |",
+                flush=True,
             )
     return 0
 

@@ -41,8 +41,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from worktree import checkout  # bench/worktree.py
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_S = 0.5  # seconds between two samples of the resident size
@@ -173,28 +178,15 @@ def main(argv: list[str] | None = None) -> int:
                     capture_output=True,
                 )
             folders.append(where)
-        other = None
-        if args.against:
-            other = Path(tmp) / "against"
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(other), args.against],
-                cwd=REPO,
-                check=True,
-                capture_output=True,
-            )
-        try:
+        with ExitStack() as stack:
+            other = None
+            if args.against:
+                other = stack.enter_context(checkout(args.against, Path(tmp) / "against"))
             for data in folders:
                 if args.solver_seeds:
                     _seeds(data, args, extra, Path(tmp))
                 else:
                     _report(data, args, extra, Path(tmp), other)
-        finally:
-            if other is not None:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(other)],
-                    cwd=REPO,
-                    capture_output=True,
-                )
     return 0
 
 
