@@ -18,7 +18,7 @@ import networkx as nx
 import numpy as np
 
 from model.load import Dataset
-from model.yen import k_shortest_sequences
+from model.yen import adjacency, k_shortest_sequences
 
 EPS_MS = 1e-9
 
@@ -93,24 +93,18 @@ class PathFinder:
             rids.sort(key=lambda r: (route_latency_us[r], r))
             self.sites_g.add_edge(u, v, weight=route_latency_us[rids[0]] + self.hop_us)
         self.route_latency_us = route_latency_us
-        # The route graph as _dijkstra reads it: weights in NetworkX's adjacency order, kept
-        # in that order through the removals and re-insertions of _tree (which decide how
-        # NetworkX's Dijkstra breaks ties), and each route node's ends in order.
-        self._route_succ = {
-            u: {v: d["weight"] for v, d in nb.items()} for u, nb in self.g.succ.items()
-        }
-        self._route_ends = {n: list(self.g.pred[n]) for n in self.g if isinstance(n, tuple)}
         self.label_search = len(ds.sites) > self.LABEL_SEARCH_SITES
-        self._adj = {
-            u: sorted((v, d["weight"]) for v, d in self.sites_g[u].items()) for u in self.sites_g
-        }
-        # the site graph as k_shortest_sequences reads it: NetworkX's adjacency order
-        self._succ = {
-            u: {v: d["weight"] for v, d in self.sites_g.succ[u].items()} for u in self.sites_g
-        }
-        self._pred = {
-            v: {u: self.sites_g[u][v]["weight"] for u in self.sites_g.pred[v]} for v in self.sites_g
-        }
+        if self.label_search:  # _from_source and _cs_tree read these
+            self._adj = {
+                u: sorted((v, d["weight"]) for v, d in self.sites_g[u].items())
+                for u in self.sites_g
+            }
+        else:
+            # the site graph as k_shortest_sequences reads it, and the route graph as
+            # _dijkstra does: kept in NetworkX's order through the removals and
+            # re-insertions of _tree, which decide how its Dijkstra breaks ties
+            self._succ, self._pred = adjacency(self.sites_g)
+            self._route_succ, self._route_pred = adjacency(self.g)
         self._sources: dict[str, dict[str, list[tuple[str, ...]]]] = {}
         self._sources_k = 0  # the k of the searches kept in _sources
         self._cs: tuple | None = None  # the route graph as arrays, for _cs_tree
@@ -244,7 +238,7 @@ class PathFinder:
         succ = self._route_succ
         taken = []
         for n in gone:
-            taken.append((n, succ.pop(n), [(u, succ[u].pop(n)) for u in self._route_ends[n]]))
+            taken.append((n, succ.pop(n), [(u, succ[u].pop(n)) for u in self._route_pred[n]]))
         try:
             return _tree_from(succ, root)
         finally:

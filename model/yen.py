@@ -53,8 +53,18 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from typing import Any
 
 Weights = dict[str, dict[str, float]]  # site → neighbour → weight
+
+
+def adjacency(g: Any) -> tuple[Weights, Weights]:
+    """A weighted NetworkX ``DiGraph`` as the dicts read here: ``succ[u][v]`` and
+    ``pred[v][u]``, the weight of edge u→v, each in NetworkX's adjacency order (which
+    decides how its searches break ties)."""
+    succ = {u: {v: d["weight"] for v, d in nb.items()} for u, nb in g.succ.items()}
+    pred = {v: {u: d["weight"] for u, d in nb.items()} for v, nb in g.pred.items()}
+    return succ, pred
 
 
 def k_shortest_sequences(

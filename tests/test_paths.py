@@ -15,15 +15,9 @@ import networkx as nx
 from model.load import load_dataset
 from model.network import plan_network
 from model.paths import PathFinder
-from model.yen import k_shortest_sequences
+from model.yen import adjacency, k_shortest_sequences
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def as_dicts(g: nx.DiGraph) -> tuple[dict, dict]:
-    succ = {u: {v: d["weight"] for v, d in g.succ[u].items()} for u in g}
-    pred = {v: {u: g[u][v]["weight"] for u in g.pred[v]} for v in g}
-    return succ, pred
 
 
 def networkx_k(g: nx.DiGraph, a: str, b: str, k: int) -> list[list[str]]:
@@ -51,7 +45,7 @@ def test_the_same_sequences_as_networkx_tie_for_tie_on_random_graphs() -> None:
                 g.add_edge(u, v, weight=w)
                 if trial % 4 == 0:
                     g.add_edge(v, u, weight=w)
-        succ, pred = as_dicts(g)
+        succ, pred = adjacency(g)
         k = rng.randint(1, 8)
         for a, b in itertools.permutations(list(g), 2):
             got = k_shortest_sequences(succ, pred, a, b, k)
@@ -63,7 +57,7 @@ def test_the_same_sequences_as_networkx_tie_for_tie_on_random_graphs() -> None:
 
 def test_the_same_candidate_sequences_as_networkx_on_europe() -> None:
     finder = plan_network(load_dataset(REPO / "data" / "europe")).finder
-    succ, pred = as_dicts(finder.sites_g)
+    succ, pred = adjacency(finder.sites_g)
     sites = sorted(finder.sites_g)
     for a, b in itertools.combinations(sites, 2):
         assert k_shortest_sequences(succ, pred, a, b, 5) == networkx_k(finder.sites_g, a, b, 5)
@@ -73,7 +67,7 @@ def test_no_path_and_unknown_sites_give_no_sequence() -> None:
     g = nx.DiGraph()
     g.add_edge("a", "b", weight=1.0)
     g.add_node("c")
-    succ, pred = as_dicts(g)
+    succ, pred = adjacency(g)
     assert k_shortest_sequences(succ, pred, "a", "b", 3) == [["a", "b"]]
     assert k_shortest_sequences(succ, pred, "b", "a", 3) == []  # one-way edge
     assert k_shortest_sequences(succ, pred, "a", "c", 3) == []
@@ -116,8 +110,7 @@ def test_failure_avoiding_trees_are_networkx_s_through_the_same_history() -> Non
             g.add_edge(n, a, weight=w)
     finder = PathFinder.__new__(PathFinder)
     finder.g = g.copy()
-    finder._route_succ = {u: {v: d["weight"] for v, d in nb.items()} for u, nb in g.succ.items()}
-    finder._route_ends = {n: list(g.pred[n]) for n in g if isinstance(n, tuple)}
+    finder._route_succ, finder._route_pred = adjacency(g)
     routes = [n for n in g if isinstance(n, tuple)]
     for _ in range(400):
         root = rng.choice(sites)
