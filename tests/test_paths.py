@@ -1,7 +1,10 @@
 """``k_shortest_sequences`` (model/yen.py) is NetworkX's ``shortest_simple_paths``
 transcribed onto plain dicts: it must give the same sequences in the same order, ties
 included, since which of two equally fast sequences becomes a candidate decides the
-candidate sets of the shipped data sets (Europe has 33 such pairs)."""
+candidate sets of the shipped data sets (Europe has 33 such pairs). The order of ties is
+NetworkX 3.6's, the version transcribed; under any other NetworkX (the newest-releases
+stage of CI may install one) only what the graph determines is compared: loop-free
+sequences of its edges whose lengths are NetworkX's."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 
 import networkx as nx
+import pytest
 
 from model.load import load_dataset
 from model.network import plan_network
@@ -18,6 +22,22 @@ from model.paths import PathFinder
 from model.yen import adjacency, k_shortest_sequences
 
 REPO = Path(__file__).resolve().parents[1]
+#: NetworkX's tie order is asserted only under the version model/yen.py transcribes
+TRANSCRIBED = nx.__version__.startswith("3.6.")
+
+
+def same_as_networkx(got: list[list[str]], want: list[list[str]], succ: dict) -> None:
+    """``got`` is NetworkX's ``want``: tie for tie under the transcribed version, else
+    as many loop-free sequences over the graph's edges, of the same lengths."""
+    if TRANSCRIBED:
+        assert got == want
+        return
+
+    def length(seq: list[str]) -> float:
+        return sum(succ[u][v] for u, v in itertools.pairwise(seq))
+
+    assert all(len(set(s)) == len(s) for s in got)
+    assert [length(s) for s in got] == pytest.approx([length(s) for s in want], rel=1e-12)
 
 
 def networkx_k(g: nx.DiGraph, a: str, b: str, k: int) -> list[list[str]]:
@@ -49,7 +69,7 @@ def test_the_same_sequences_as_networkx_tie_for_tie_on_random_graphs() -> None:
         k = rng.randint(1, 8)
         for a, b in itertools.permutations(list(g), 2):
             got = k_shortest_sequences(succ, pred, a, b, k)
-            assert got == networkx_k(g, a, b, k), (trial, a, b, k)
+            same_as_networkx(got, networkx_k(g, a, b, k), succ)
             lengths = [sum(succ[u][v] for u, v in itertools.pairwise(s)) for s in got]
             ties += len(lengths) - len(set(lengths))
     assert ties > 1000  # the order of equal sequences was really tested (measured: 8,999)
@@ -60,7 +80,8 @@ def test_the_same_candidate_sequences_as_networkx_on_europe() -> None:
     succ, pred = adjacency(finder.sites_g)
     sites = sorted(finder.sites_g)
     for a, b in itertools.combinations(sites, 2):
-        assert k_shortest_sequences(succ, pred, a, b, 5) == networkx_k(finder.sites_g, a, b, 5)
+        got = k_shortest_sequences(succ, pred, a, b, 5)
+        same_as_networkx(got, networkx_k(finder.sites_g, a, b, 5), succ)
 
 
 def test_no_path_and_unknown_sites_give_no_sequence() -> None:
@@ -117,5 +138,11 @@ def test_failure_avoiding_trees_are_networkx_s_through_the_same_history() -> Non
         gone = rng.sample(routes, rng.randint(1, 4))
         want = networkx_tree(g, root, gone)
         got = finder._dijkstra(root, gone)
-        assert {s: got.get(s) for s in sites if got.get(s) is not None} == want
+        reached = {s: got.get(s) for s in sites if got.get(s) is not None}
+        assert reached.keys() == want.keys()
+        if TRANSCRIBED:
+            assert reached == want
+        else:  # the same shortest lengths, whichever of equal paths
+            for s, path in reached.items():
+                same_as_networkx([path], [want[s]], finder._route_succ)
         assert [list(x) for x in finder._route_succ.values()] == [list(x) for x in g.succ.values()]
